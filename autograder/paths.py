@@ -1,0 +1,26 @@
+"""Where things live in the repository."""
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = ROOT / "solutions"
+EXERCISES = ROOT / "exercises"
+AUTOGRADERS = ROOT / "_build" / "autograder"
+CHECKS_MODULE = ROOT / "cnn_course" / "checks.py"
+OTTER_VERSION = "7.0.0"
+
+
+def assignment_ids():
+    """Every exercise id: one master notebook solutions/<id>.ipynb each, in name order."""
+    return sorted(p.stem for p in SOLUTIONS.glob("*.ipynb"))
+
+
+def master_path(aid):
+    path = SOLUTIONS / f"{aid}.ipynb"
+    if not path.exists():
+        known = ", ".join(assignment_ids()) or "none"
+        raise SystemExit(f"{path}: no such master notebook (known assignments: {known})")
+    return path
+
+
+def student_path(aid, root=EXERCISES):
+    return Path(root) / aid / f"{aid}.ipynb"
