@@ -4,6 +4,7 @@ import sys
 
 from .generate import GenerateError, generate, stale
 from .paths import assignment_ids
+from .repository import install_cell_problem, lecture_paths, sync_install_cells
 
 
 def main(argv=None):
@@ -17,6 +18,11 @@ def main(argv=None):
 
     ids = args.ids or assignment_ids()
     problems = []
+    if args.command == "generate":
+        for path in sync_install_cells():
+            print(f"{path}: install cell now follows _config.yml")
+    else:
+        problems += [p for p in map(install_cell_problem, lecture_paths()) if p]
     for aid in ids:
         try:
             if args.command == "generate":

@@ -1,0 +1,89 @@
+"""Reading master notebooks: the answer key, and the pieces that must never reach a student or a reader."""
+import re
+
+import nbformat
+
+
+def _marker(cell):
+    return cell.source.strip().splitlines()[0].strip().upper() if cell.source.strip() else ""
+
+
+def solution_cells(master_path):
+    """Code cells inside raw `# BEGIN SOLUTION` ... `# END SOLUTION` blocks of a master."""
+    nb = nbformat.read(master_path, as_version=4)
+    inside, cells = False, []
+    for cell in nb.cells:
+        if cell.cell_type == "raw" and _marker(cell) == "# BEGIN SOLUTION":
+            inside = True
+        elif cell.cell_type == "raw" and _marker(cell) == "# END SOLUTION":
+            inside = False
+        elif inside and cell.cell_type == "code":
+            cells.append(cell.source)
+    return cells
+
+
+def test_cells(master_path):
+    """(hidden, source) for every test cell of a master."""
+    nb = nbformat.read(master_path, as_version=4)
+    inside, cells = False, []
+    for cell in nb.cells:
+        if cell.cell_type == "raw" and _marker(cell) == "# BEGIN TESTS":
+            inside = True
+        elif cell.cell_type == "raw" and _marker(cell) == "# END TESTS":
+            inside = False
+        elif inside and cell.cell_type == "code":
+            cells.append((_marker(cell) == "# HIDDEN", cell.source))
+    return cells
+
+
+def solution_lines(master_path):
+    """Lines of answer code: what otter removes between # BEGIN/END SOLUTION comments, and
+    lines marked `# SOLUTION`. Only lines long enough to be distinctive (8+ characters)."""
+    lines = []
+    for source in solution_cells(master_path):
+        inside = False
+        for line in source.splitlines():
+            s = line.strip()
+            if s == "# BEGIN SOLUTION":
+                inside = True
+            elif s == "# END SOLUTION":
+                inside = False
+            elif (inside or s.endswith("# SOLUTION")) and len(s) >= 8:
+                lines.append(s.removesuffix("# SOLUTION").strip())
+    return lines
+
+
+def hidden_test_names(master_path):
+    """The `def test_...(` line of every hidden test."""
+    names = []
+    for hidden, source in test_cells(master_path):
+        if hidden:
+            names += re.findall(r"^def (test_\w+)\(", source, flags=re.M)
+    return names
+
+
+def public_test_names(master_path):
+    names = []
+    for hidden, source in test_cells(master_path):
+        if not hidden:
+            names += re.findall(r"^def (test_\w+)\(", source, flags=re.M)
+    return names
+
+
+def answer_key(master_path):
+    """Execute the master's setup and solution cells; returns the namespace (the answer key)."""
+    nb = nbformat.read(master_path, as_version=4)
+    env = {}
+    first_question = next(i for i, c in enumerate(nb.cells)
+                          if c.cell_type == "raw" and _marker(c) == "# BEGIN QUESTION")
+    setup = [c.source for c in nb.cells[:first_question] if c.cell_type == "code"]
+    for source in setup + solution_cells(master_path):
+        exec(compile(source, str(master_path), "exec"), env)
+    return env
+
+
+def leaks(text, master_path):
+    """Solution lines and hidden test names of a master that occur in `text`."""
+    found = [line for line in solution_lines(master_path) if line in text]
+    found += [f"hidden test {name}" for name in hidden_test_names(master_path) if f"def {name}(" in text or f"{name}(" in text]
+    return found

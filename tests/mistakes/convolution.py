@@ -1,0 +1,53 @@
+import numpy as np
+
+from cnn_course.reference import corr2d as right_corr2d
+
+
+def corr2d_flipped(image, kernel):
+    return right_corr2d(image, np.asarray(kernel)[::-1, ::-1])
+
+
+def corr2d_transposed(image, kernel):
+    return right_corr2d(np.asarray(image).T, np.asarray(kernel).T)
+
+
+def corr2d_one_short(image, kernel):
+    # range(H - kh) instead of range(H - kh + 1)
+    return right_corr2d(image, kernel)[:-1, :-1]
+
+
+def corr2d_integer_output(image, kernel):
+    X, K = np.asarray(image), np.asarray(kernel)
+    Y = np.zeros((X.shape[0] - K.shape[0] + 1, X.shape[1] - K.shape[1] + 1), dtype=X.dtype)
+    Y[...] = right_corr2d(X, K)
+    return Y
+
+
+def corr2d_normalises_in_place(image, kernel):
+    image -= np.mean(image)
+    return right_corr2d(image, kernel) + np.mean(image) * np.sum(kernel)
+
+
+def convolve2d_not_flipped(image, kernel):
+    return right_corr2d(image, kernel)
+
+
+def convolve2d_upside_down_only(image, kernel):
+    return right_corr2d(image, np.asarray(kernel)[::-1, :])
+
+
+def convolve2d_flips_in_place(image, kernel):
+    kernel[:] = kernel[::-1, ::-1].copy()
+    return right_corr2d(image, kernel)
+
+
+MISTAKES = [
+    ("kernel flipped in corr2d", "q1", {"corr2d": corr2d_flipped}, "flips the kernel"),
+    ("output transposed", "q1", {"corr2d": corr2d_transposed}, "rows and columns swapped"),
+    ("output one row and column short", "q1", {"corr2d": corr2d_one_short}, "off by one"),
+    ("integer output array", "q1", {"corr2d": corr2d_integer_output}, "expected"),
+    ("input changed in place", "q1", {"corr2d": corr2d_normalises_in_place}, "changed its input `image`"),
+    ("convolve2d does not flip", "q2", {"convolve2d": convolve2d_not_flipped}, "flips the kernel not at all"),
+    ("convolve2d flips one axis", "q2", {"convolve2d": convolve2d_upside_down_only}, "only upside down"),
+    ("convolve2d flips the caller's kernel", "q2", {"convolve2d": convolve2d_flips_in_place}, "changed its input `kernel`"),
+]

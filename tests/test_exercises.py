@@ -1,0 +1,108 @@
+"""Every exercise: generated from its master, current, leak-free, and its tests catch the classic mistakes."""
+import importlib
+import shutil
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from autograder import master
+from autograder.paths import ROOT, assignment_ids, master_path, student_path
+from autograder.repository import install_cell_problem, lecture_paths
+from autograder.runner import run_tests
+
+IDS = assignment_ids()
+
+
+def test_there_are_exercises():
+    assert "convolution" in IDS
+
+
+@pytest.mark.parametrize("aid", IDS)
+def test_committed_student_notebook_is_current(aid, generated):
+    fresh = student_path(aid, generated / "exercises").read_bytes()
+    committed = student_path(aid)
+    assert committed.exists(), f"{committed} is missing: run `make notebooks`"
+    assert committed.read_bytes() == fresh, f"{committed} is stale: run `make notebooks`"
+
+
+@pytest.mark.parametrize("aid", IDS)
+def test_student_notebook_has_no_solution_or_hidden_test(aid):
+    text = student_path(aid).read_text()
+    assert master.solution_lines(master_path(aid)), "the leak check needs solution lines to look for"
+    assert master.hidden_test_names(master_path(aid)), "every exercise should have hidden tests"
+    assert not set(master.hidden_test_names(master_path(aid))) & set(master.public_test_names(master_path(aid))), \
+        "hidden and public tests must have different names"
+    assert master.leaks(text, master_path(aid)) == []
+    for marker in ["BEGIN SOLUTION", "END SOLUTION", "# HIDDEN", "BEGIN TESTS"]:
+        assert marker not in text
+
+
+@pytest.mark.parametrize("aid", IDS)
+def test_answer_key_passes_every_test(aid, generated):
+    env = master.answer_key(master_path(aid))
+    results = run_tests(generated / "autograder" / aid / "tests", env)
+    assert results, "no questions found"
+    for q in results:
+        assert q.score == q.possible > 0, [(c.name, c.message) for c in q.failures()]
+
+
+def _mistakes():
+    for aid in IDS:
+        module = importlib.import_module(f"mistakes.{aid.replace('-', '_')}")
+        for description, question, functions, message in module.MISTAKES:
+            yield pytest.param(aid, question, functions, message, id=f"{aid}: {description}")
+
+
+@pytest.mark.parametrize("aid, question, functions, message", list(_mistakes()))
+def test_classic_mistake_fails_with_a_pointed_message(aid, question, functions, message, generated):
+    env = {**master.answer_key(master_path(aid)), **functions}
+    (result,) = [q for q in run_tests(generated / "autograder" / aid / "tests", env) if q.name == question]
+    assert result.score < result.possible, f"no test of {question} catches this mistake"
+    messages = [c.message for c in result.failures()]
+    assert any(message in m for m in messages), f"no failure message mentions {message!r}:\n" + "\n".join(messages)
+
+
+def _run_notebook(path, cwd):
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
+    return nb
+
+
+def _check_outputs(nb):
+    """The text printed by every `grader.check(...)` cell."""
+    texts = []
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "grader.check(" in cell.source:
+            texts.append("".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in cell.outputs))
+    return texts
+
+
+@pytest.mark.parametrize("aid", IDS)
+def test_student_notebook_runs_alone_and_checks_work(aid, tmp_path):
+    """Copied alone into an empty folder (as on Colab), the student notebook runs top to
+    bottom; its checks fail while the answers are `...`, and pass once the answer key's
+    code is put in the answer cells."""
+    work = tmp_path / aid
+    work.mkdir()
+    shutil.copy(student_path(aid), work / f"{aid}.ipynb")
+    nb = _run_notebook(work / f"{aid}.ipynb", work)
+    checks = _check_outputs(nb)
+    assert checks and all("Test case failed" in t for t in checks), checks
+    assert (work / "tests").is_dir() and (work / "exercise_checks.py").exists()
+
+    # Put the answers in: replace each answer cell by the master's solution cell for the same function.
+    answers = {cell.split("(")[0].split("def ")[-1]: cell for cell in master.solution_cells(master_path(aid))}
+    for cell in nb.cells:
+        for name, solution in answers.items():
+            if cell.cell_type == "code" and f"def {name}(" in cell.source:
+                cell.source = solution
+    nbformat.write(nb, work / f"{aid}.ipynb")
+    solved = _run_notebook(work / f"{aid}.ipynb", work)
+    for text in _check_outputs(solved):
+        assert "All test cases passed" in text or "passed!" in text, text
+
+
+def test_lectures_install_from_the_configured_repository():
+    assert lecture_paths(), "no lectures"
+    assert [p for p in map(install_cell_problem, lecture_paths()) if p] == []
