@@ -61,3 +61,15 @@ def torch_corr2d(image, kernel):
     x = torch.as_tensor(np.array(image, dtype=np.float64))[None, None]
     w = torch.as_tensor(np.array(kernel, dtype=np.float64))[None, None]
     return F.conv2d(x, w)[0, 0].numpy()
+
+
+# --- mlp-limits, translation-invariance
+
+
+# --- stride, padding
+
+
+# --- channels, pooling
+
+
+# --- gpu

@@ -61,3 +61,15 @@ def corr2d_fast(image, kernel):
         raise ValueError(f"kernel {K.shape} is larger than image {X.shape}")
     windows = np.lib.stride_tricks.sliding_window_view(X, K.shape)
     return np.einsum("ijmn,mn->ij", windows, K)
+
+
+# --- Limits of fully connected networks; translation invariance (mlp-limits, translation-invariance)
+
+
+# --- Stride and padding (stride, padding)
+
+
+# --- Channels and pooling (channels, pooling)
+
+
+# --- GPU: im2col (gpu)

@@ -20,7 +20,7 @@ def test_there_are_exercises():
 
 @pytest.mark.parametrize("aid", IDS)
 def test_committed_student_notebook_is_current(aid, generated):
-    fresh = student_path(aid, generated / "exercises").read_bytes()
+    fresh = student_path(aid, generated(aid) / "exercises").read_bytes()
     committed = student_path(aid)
     assert committed.exists(), f"{committed} is missing: run `make notebooks`"
     assert committed.read_bytes() == fresh, f"{committed} is stale: run `make notebooks`"
@@ -41,7 +41,7 @@ def test_student_notebook_has_no_solution_or_hidden_test(aid):
 @pytest.mark.parametrize("aid", IDS)
 def test_answer_key_passes_every_test(aid, generated):
     env = master.answer_key(master_path(aid))
-    results = run_tests(generated / "autograder" / aid / "tests", env)
+    results = run_tests(generated(aid) / "autograder" / aid / "tests", env)
     assert results, "no questions found"
     for q in results:
         assert q.score == q.possible > 0, [(c.name, c.message) for c in q.failures()]
@@ -57,7 +57,7 @@ def _mistakes():
 @pytest.mark.parametrize("aid, question, functions, message", list(_mistakes()))
 def test_classic_mistake_fails_with_a_pointed_message(aid, question, functions, message, generated):
     env = {**master.answer_key(master_path(aid)), **functions}
-    (result,) = [q for q in run_tests(generated / "autograder" / aid / "tests", env) if q.name == question]
+    (result,) = [q for q in run_tests(generated(aid) / "autograder" / aid / "tests", env) if q.name == question]
     assert result.score < result.possible, f"no test of {question} catches this mistake"
     messages = [c.message for c in result.failures()]
     assert any(message in m for m in messages), f"no failure message mentions {message!r}:\n" + "\n".join(messages)
