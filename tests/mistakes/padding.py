@@ -1,0 +1,156 @@
+"""Classic mistakes in the Padding exercise: each must fail a test with a pointed message."""
+import math
+
+import numpy as np
+
+from cnn_course.reference import corr2d_strided, pad2d as right_pad2d
+
+
+def _pair(value):
+    return value if isinstance(value, (tuple, list)) else (value, value)
+
+
+# ---------------------------------------------------------------- pad2d
+
+
+def pad_one_side(image, padding):
+    ph, pw = _pair(padding)
+    X = np.asarray(image, dtype=float)
+    P = np.zeros((X.shape[0] + ph, X.shape[1] + pw))
+    P[ph:, pw:] = X
+    return P
+
+
+def pad_image_in_corner(image, padding):
+    ph, pw = _pair(padding)
+    X = np.asarray(image, dtype=float)
+    P = np.zeros((X.shape[0] + 2 * ph, X.shape[1] + 2 * pw))
+    P[:X.shape[0], :X.shape[1]] = X
+    return P
+
+
+def pad_swapped(image, padding):
+    ph, pw = _pair(padding)
+    return right_pad2d(image, (pw, ph))
+
+
+def pad_first_for_both(image, padding):
+    ph, _ = _pair(padding)
+    return right_pad2d(image, ph)
+
+
+def pad_int_only(image, padding):
+    X = np.asarray(image, dtype=float)
+    P = np.zeros((X.shape[0] + 2 * padding, X.shape[1] + 2 * padding))
+    P[padding:padding + X.shape[0], padding:padding + X.shape[1]] = X
+    return P
+
+
+def pad_with_edge_values(image, padding):
+    ph, pw = _pair(padding)
+    return np.pad(np.asarray(image, dtype=float), ((ph, ph), (pw, pw)), mode="edge")
+
+
+def pad_keeps_integer_dtype(image, padding):
+    ph, pw = _pair(padding)
+    return np.pad(np.asarray(image), ((ph, ph), (pw, pw)))
+
+
+def pad_returns_image_when_zero(image, padding):
+    if _pair(padding) == (0, 0):
+        return image
+    return right_pad2d(image, padding)
+
+
+def pad_negative_slice(image, padding):
+    # P[ph:-ph, pw:-pw] = X is empty when a padding is 0
+    ph, pw = _pair(padding)
+    X = np.asarray(image, dtype=float)
+    P = np.zeros((X.shape[0] + 2 * ph, X.shape[1] + 2 * pw))
+    P[ph:-ph, pw:-pw] = X
+    return P
+
+
+def pad_normalises_in_place(image, padding):
+    image -= image.min()
+    return right_pad2d(image, padding)
+
+
+# ---------------------------------------------------------------- corr2d_padded
+
+
+def padded_one_side(image, kernel, stride=1, padding=0):
+    return corr2d_strided(pad_one_side(image, padding), kernel, stride)
+
+
+def padded_all_zeros_top_left(image, kernel, stride=1, padding=0):
+    ph, pw = _pair(padding)
+    return corr2d_strided(np.pad(np.asarray(image, dtype=float), ((2 * ph, 0), (2 * pw, 0))), kernel, stride)
+
+
+def padded_swapped(image, kernel, stride=1, padding=0):
+    ph, pw = _pair(padding)
+    return corr2d_strided(right_pad2d(image, (pw, ph)), kernel, stride)
+
+
+def padded_ignores_padding(image, kernel, stride=1, padding=0):
+    return corr2d_strided(np.asarray(image, dtype=float), kernel, stride)
+
+
+def padded_stride_rows_only(image, kernel, stride=1, padding=0):
+    return corr2d_strided(right_pad2d(image, padding), kernel, (_pair(stride)[0], 1))
+
+
+def padded_stride_swapped(image, kernel, stride=1, padding=0):
+    sh, sw = _pair(stride)
+    return corr2d_strided(right_pad2d(image, padding), kernel, (sw, sh))
+
+
+def padded_ceil(image, kernel, stride=1, padding=0):
+    P = right_pad2d(image, padding)
+    K = np.asarray(kernel, dtype=float)
+    sh, sw = _pair(stride)
+    kh, kw = K.shape
+    rows, cols = math.ceil((P.shape[0] - kh) / sh) + 1, math.ceil((P.shape[1] - kw) / sw) + 1
+    Y = np.zeros((rows, cols))
+    for i in range(rows):
+        for j in range(cols):
+            window = P[i * sh:i * sh + kh, j * sw:j * sw + kw]
+            Y[i, j] = np.sum(window * K[:window.shape[0], :window.shape[1]])
+    return Y
+
+
+def padded_checks_kernel_against_unpadded_image(image, kernel, stride=1, padding=0):
+    if np.shape(kernel)[0] > np.shape(image)[0] or np.shape(kernel)[1] > np.shape(image)[1]:
+        raise ValueError("kernel larger than image")
+    return corr2d_strided(right_pad2d(image, padding), kernel, stride)
+
+
+def padded_pads_in_place(image, kernel, stride=1, padding=0):
+    image /= np.abs(image).max()
+    return corr2d_strided(right_pad2d(image, padding), kernel, stride)
+
+
+MISTAKES = [
+    ("pad2d pads one side only", "q1", {"pad2d": pad_one_side}, "pads only the top and left"),
+    ("pad2d puts the image in a corner", "q1", {"pad2d": pad_image_in_corner}, "top-left corner"),
+    ("pad2d swaps the pair", "q1", {"pad2d": pad_swapped}, "swaps the padding pair"),
+    ("pad2d uses padding[0] for both", "q1", {"pad2d": pad_first_for_both}, "uses padding[0] = 1 on both axes"),
+    ("pad2d takes an int only", "q1", {"pad2d": pad_int_only}, "may be an int or an (h, w) pair"),
+    ("pad2d repeats the edge", "q1", {"pad2d": pad_with_edge_values}, "repeats the edge values"),
+    ("pad2d keeps an integer dtype", "q1", {"pad2d": pad_keeps_integer_dtype}, "must be a float array"),
+    ("pad2d returns the image itself", "q1", {"pad2d": pad_returns_image_when_zero}, "returned the image itself"),
+    ("pad2d slices with -p", "q1", {"pad2d": pad_negative_slice}, "slice such as P[p:-p] is empty when p = 0"),
+    ("pad2d changes the image", "q1", {"pad2d": pad_normalises_in_place}, "changed its input `image`"),
+    ("padding on one side only", "q2", {"corr2d_padded": padded_one_side}, "pads only the top and left"),
+    ("all padding above and left", "q2", {"corr2d_padded": padded_all_zeros_top_left},
+     "puts all 2*padding zeros above and left"),
+    ("padding pair swapped", "q2", {"corr2d_padded": padded_swapped}, "swaps the padding pair"),
+    ("padding ignored", "q2", {"corr2d_padded": padded_ignores_padding}, "ignores the padding"),
+    ("stride on the rows only", "q2", {"corr2d_padded": padded_stride_rows_only}, "applies the stride to the rows only"),
+    ("stride pair swapped", "q2", {"corr2d_padded": padded_stride_swapped}, "swaps the stride pair"),
+    ("output size rounded up", "q2", {"corr2d_padded": padded_ceil}, "rounded up"),
+    ("kernel checked against the unpadded image", "q2",
+     {"corr2d_padded": padded_checks_kernel_against_unpadded_image}, "fits in the padded image"),
+    ("image changed in place", "q2", {"corr2d_padded": padded_pads_in_place}, "changed its input `image`"),
+]
