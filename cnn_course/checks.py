@@ -218,7 +218,7 @@ def check_equivariance_check(equivariance_check, shift_image, image, kernel, dy,
             wrong_side = full[max(ry, 0):Ho + min(ry, 0), max(rx, 0):Wo + min(rx, 0)]
             if (ry, rx) != (dy, dx) and _ti_equal(arr, wrong_side) and not _ti_equal(wrong_side, want):
                 raise AssertionError(
-                    f"{call}: the {side} array keeps the wrong {what} (the wrong rows or columns are cut): "
+                    f"{call}: the {side} array keeps the wrong {what}: "
                     f"a shift by dy > 0 vacates the first dy rows, by dy < 0 the last |dy| rows, and dx "
                     f"does the same to the columns; keep rows {rows.start}:{rows.stop} and columns "
                     f"{cols.start}:{cols.stop}")

@@ -1,4 +1,6 @@
 """Interactive controls for the lectures (ipywidgets: they run in Jupyter and on Colab)."""
+import base64
+import html
 import io
 
 import matplotlib.pyplot as plt
@@ -47,3 +49,113 @@ def kernel_playground(photo, kernels=HANDMADE):
     choice.observe(lambda change: show(change["new"]), names="value")
     show(names[0])
     return W.VBox([choice, W.HBox([matrix, image])])
+
+
+# --- translation-invariance: shift a digit, watch two networks' predictions
+
+
+def shift_probabilities(digits, models, max_shift):
+    """Every model's class probabilities for every digit at every shift, computed at once.
+
+    digits: (n, H, W) images on a canvas; models: dict name -> torch model.
+    Returns dict name -> (n, 2*max_shift + 1, 2*max_shift + 1, n_classes) array, indexed
+    [digit, dy + max_shift, dx + max_shift, class].
+    """
+    from .models import predict_proba
+    from .reference import shift_images
+
+    digits = np.asarray(digits, dtype=float)
+    shifts = range(-max_shift, max_shift + 1)
+    batch = np.stack([shift_images(digits, dy, dx) for dy in shifts for dx in shifts], axis=1)
+    n, s = len(digits), len(shifts)
+    flat = batch.reshape(n * s * s, *digits.shape[1:])
+    return {name: predict_proba(model, flat).reshape(n, s, s, -1) for name, model in models.items()}
+
+
+def probability_bars_html(probs, label):
+    """An HTML table of predicted probabilities: one row per class, one column per model.
+
+    probs: dict model name -> (n_classes,) probabilities; label: the true class.
+    The true class's row is shaded; each model's most probable class is in bold.
+    """
+    names = list(probs)
+    head = "".join(f"<th style='padding:2px 8px'>{html.escape(n)}</th>" for n in names)
+    rows = []
+    for c in range(len(next(iter(probs.values())))):
+        cells = []
+        for n in names:
+            p = float(probs[n][c])
+            top = int(np.argmax(probs[n])) == c
+            colour = "#2a7ab0" if top else "#9cc3dd"
+            weight = "bold" if top else "normal"
+            cells.append(
+                "<td style='padding:1px 8px'>"
+                f"<div style='display:inline-block;width:110px;height:10px;background:#eee;vertical-align:middle'>"
+                f"<div style='width:{100 * p:.1f}%;height:10px;background:{colour}'></div></div>"
+                f" <span style='font-family:monospace;font-weight:{weight}'>{100 * p:5.1f}%</span></td>"
+            )
+        shade = "background:#fff3c4" if c == label else ""
+        rows.append(f"<tr style='{shade}'><td style='padding:1px 8px'><b>{c}</b></td>{''.join(cells)}</tr>")
+    verdicts = []
+    for n in names:
+        guess = int(np.argmax(probs[n]))
+        verdicts.append(f"{html.escape(n)} says <b>{guess}</b> ({'right' if guess == label else 'wrong'})")
+    return (f"<div>{'; '.join(verdicts)}. True class: <b>{label}</b>.</div>"
+            f"<table style='border-collapse:collapse'><tr><th>class</th>{head}</tr>{''.join(rows)}</table>")
+
+
+def _digit_png(img, scale):
+    """A small image (ink 1, paper 0) enlarged scale times with sharp pixels, drawn dark on
+    light as in the lecture's figures, in a thin grey frame."""
+    big = np.kron(1 - np.clip(img, 0, 1), np.ones((scale, scale)))
+    return image_png(np.pad(big, 1, constant_values=0.5))
+
+
+def shift_view(digits, labels, table, max_shift, scale=12):
+    """The explorer's view as a function of its controls: render(digit, dy, dx) -> HTML string.
+
+    digits: (n, H, W); labels: (n,); table: `shift_probabilities(digits, models, max_shift)`.
+    The HTML holds the shifted digit (an inline PNG) beside the probability table.
+    """
+    from .reference import shift_image
+
+    def render(digit, dy, dx):
+        png = base64.b64encode(_digit_png(shift_image(digits[digit], dy, dx), scale)).decode("ascii")
+        probs = {name: p[digit, dy + max_shift, dx + max_shift] for name, p in table.items()}
+        caption = f"shifted {dy:+d} down, {dx:+d} right"
+        return ("<div style='display:flex;gap:24px;align-items:flex-start;flex-wrap:wrap'>"
+                f"<figure style='margin:0'><img src='data:image/png;base64,{png}' alt='the digit {caption}'>"
+                f"<figcaption style='font-size:90%'>{caption}</figcaption></figure>"
+                f"<div>{probability_bars_html(probs, int(labels[digit]))}</div></div>")
+
+    return render
+
+
+def shift_explorer(digits, labels, models, max_shift=4, scale=12):
+    """Pick a digit and a shift; see the shifted digit and each network's probabilities.
+
+    digits: (n, H, W) test images on a canvas, unshifted; labels: (n,) true classes;
+    models: dict name -> trained torch model (e.g. {"MLP": ..., "CNN": ...}).
+    Returns an ipywidgets VBox: a menu and two sliders above one HTML widget. All predictions
+    are computed up front (n * (2*max_shift+1)**2 images per model), so moving a slider only
+    looks them up and redraws. The picture and the table live in the HTML widget's value, so a
+    static page shows the initial state.
+    """
+    import ipywidgets as W
+
+    digits = np.asarray(digits, dtype=float)
+    labels = [int(v) for v in labels]
+    render = shift_view(digits, labels, shift_probabilities(digits, models, max_shift), max_shift, scale)
+    choice = W.Dropdown(options=[(f"a {lab} (example {i + 1})", i) for i, lab in enumerate(labels)],
+                        value=0, description="digit")
+    dx = W.IntSlider(value=0, min=-max_shift, max=max_shift, description="dx (right)")
+    dy = W.IntSlider(value=0, min=-max_shift, max=max_shift, description="dy (down)")
+    view = W.HTML()
+
+    def show(_=None):
+        view.value = render(choice.value, dy.value, dx.value)
+
+    for control in (choice, dx, dy):
+        control.observe(show, names="value")
+    show()
+    return W.VBox([W.HBox([choice, dx, dy]), view])
