@@ -259,4 +259,5 @@ def conv_arithmetic_explorer(n=7, k=3, stride=1, padding=0, dilation=1):
         s.observe(update, names="value")
     update()
     controls = W.VBox(list(sliders.values()) + [window])
-    return W.VBox([controls, view])
+    from .explorer_js import with_browser_twin    # the same explorer in JavaScript, for pages with no kernel
+    return with_browser_twin(W.VBox([controls, view]), {**sliders, "window": window}, view)

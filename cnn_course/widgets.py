@@ -1,9 +1,9 @@
-"""Interactive controls for the lectures (ipywidgets: they run in Jupyter and on Colab)."""
+"""Interactive controls for the lectures: ipywidgets in Jupyter and on Colab, and, through
+`kernelfree`, working controls in the published book, where no kernel runs."""
 import base64
 import html
 import io
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from .kernels import HANDMADE
@@ -11,9 +11,11 @@ from .reference import corr2d_fast
 
 
 def image_png(img):
-    """(H, W) array -> PNG bytes, grey levels clipped to [0, 1]."""
+    """(H, W) array -> PNG bytes (8-bit grey), grey levels clipped to [0, 1]."""
+    from PIL import Image
+
     buf = io.BytesIO()
-    plt.imsave(buf, np.clip(img, 0, 1), cmap="gray", vmin=0, vmax=1, format="png")
+    Image.fromarray(np.round(np.clip(img, 0, 1) * 255).astype(np.uint8), mode="L").save(buf, format="png", optimize=True)
     return buf.getvalue()
 
 
@@ -21,34 +23,32 @@ def kernel_playground(photo, kernels=HANDMADE):
     """Pick a kernel, see the photo filtered by it.
 
     photo: (H, W) in [0, 1]; kernels: dict name -> (kh, kw) array.
-    Returns an ipywidgets VBox. Every filtered image is computed once, up front, so that
-    switching is instant. Edge kernels give responses around 0: they are shown shifted by 0.5
-    so that negative responses are visible (dark) and positive ones bright.
+    Returns an ipywidgets VBox (a menu above the kernel's weights and the filtered photo). Every
+    filtered image is computed once, up front, so that switching is instant; the same images
+    travel with the widget, so that it responds in the published book too (`kernelfree`).
+    Edge kernels give responses around 0: they are shown shifted by 0.5 so that negative
+    responses are visible (dark) and positive ones bright.
     """
-    import ipywidgets as W
+    from .kernelfree import Dropdown, interactive, png_html
 
+    names = list(kernels)
     rendered = {}
     for name, K in kernels.items():
         out = corr2d_fast(photo, K)
         if np.isclose(K.sum(), 0):
             out = out + 0.5
-        rendered[name] = image_png(out)
-    names = list(kernels)
-    choice = W.Dropdown(options=names, value=names[0], description="kernel")
-    matrix = W.HTML()
-    image = W.Image(format="png", width=photo.shape[1] * 2)
+        rendered[name] = png_html(image_png(out), width=photo.shape[1] * 2, alt=f"the photo filtered by {name}")
 
-    def show(name):
+    def kernel_view(kernel):
         rows = "".join(
             "<tr>" + "".join(f"<td style='padding:2px 6px;text-align:right'>{v:.3g}</td>" for v in row) + "</tr>"
-            for row in kernels[name]
+            for row in kernels[kernel]
         )
-        matrix.value = f"<table style='font-family:monospace'>{rows}</table>"
-        image.value = rendered[name]
+        matrix = f"<table style='font-family:monospace;margin:0'>{rows}</table>"
+        return (f"<div style='display:flex;gap:16px;align-items:flex-start;flex-wrap:wrap'>"
+                f"<div>{matrix}</div><div>{rendered[kernel]}</div></div>")
 
-    choice.observe(lambda change: show(change["new"]), names="value")
-    show(names[0])
-    return W.VBox([choice, W.HBox([matrix, image])])
+    return interactive(kernel_view, {"kernel": Dropdown(names, value=names[0], description="kernel")})
 
 
 # --- translation-invariance: shift a digit, watch two networks' predictions

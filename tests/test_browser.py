@@ -1,0 +1,444 @@
+"""The published book as a reader meets it: every page in a real browser, with the network off.
+
+The site is the one `make book` builds (_build/html; built here the same way, which is a quick
+no-change rebuild after tests/test_book.py), or an existing build named by $BOOK_HTML. It is
+served on 127.0.0.1 and opened in headless Chromium (Debian's: $CHROMIUM or /usr/bin/chromium;
+`make browser` installs it), driven by Playwright. Every request that leaves the site is
+refused and reported, so a page that still needs a CDN fails here.
+
+Each page (book pages and slide decks) is visited once; the tests below read what the visit
+saw. A screenshot of each is saved to _build/screenshots/ (or $SCREENSHOTS_DIR; CI keeps them
+as artifacts), with visits.json: what each visit recorded.
+"""
+import functools
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+
+from autograder import master
+from autograder.paths import ROOT, assignment_ids, master_path
+from autograder.repository import repository
+
+SCREENSHOTS = Path(os.environ.get("SCREENSHOTS_DIR", ROOT / "_build" / "screenshots"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+TIMEOUT_MS = 30_000
+
+
+def chromium_executable():
+    for candidate in [os.environ.get("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser",
+                      shutil.which("chromium"), shutil.which("chromium-browser")]:
+        if candidate and Path(candidate).exists():
+            return candidate
+    pytest.fail("no Chromium found: run `make browser` (installs Debian's chromium with apt-get), "
+                "or set CHROMIUM to a Chromium or Chrome executable")
+
+
+# --- the site, served ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def site():
+    if os.environ.get("BOOK_HTML"):
+        html = Path(os.environ["BOOK_HTML"]).resolve()
+        assert (html / "index.html").exists(), f"BOOK_HTML={html} holds no built book"
+        return html
+    jb = Path(sys.executable).with_name("jupyter-book")
+    proc = subprocess.run([str(jb), "build", str(ROOT), "-W", "--keep-going"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-5000:]
+    return ROOT / "_build" / "html"
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(site)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def page_paths(site):
+    """Every page a reader can reach: the book's pages and the slide decks (not _static/, _sources/)."""
+    pages = []
+    for path in sorted(site.rglob("*.html")):
+        rel = path.relative_to(site).as_posix()
+        if rel.split("/")[0] in {"_static", "_sources", "_images"}:
+            continue
+        pages.append(rel)
+    return pages
+
+
+def toc_notebooks():
+    """toc entries whose source is a notebook."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    found = []
+
+    def walk(entries):
+        for e in entries or []:
+            if "file" in e and (ROOT / f"{e['file']}.ipynb").exists():
+                found.append(e["file"])
+            walk(e.get("sections"))
+            walk(e.get("chapters"))
+
+    walk([{"file": toc["root"]}])
+    walk(toc.get("parts") and [c for p in toc["parts"] for c in p.get("chapters", [])])
+    walk(toc.get("chapters"))
+    return found
+
+
+# --- one visit per page ----------------------------------------------------------------------
+
+@dataclass
+class Visit:
+    path: str
+    status: int = 0
+    errors: list = field(default_factory=list)          # console errors, page errors, failed requests
+    offsite: list = field(default_factory=list)         # requests that tried to leave the site
+    raw_math: list = field(default_factory=list)        # math left untypeset
+    math_count: int = 0
+    typeset_count: int = 0
+    widget_views: int = 0
+    widget_views_rendered: int = 0
+    twins: list = field(default_factory=list)           # [{kind, ready, view}]
+    colab_links: list = field(default_factory=list)
+    links: list = field(default_factory=list)
+    text: str = ""
+    slides: dict = field(default_factory=dict)
+    screenshot: str = ""
+
+
+WAIT_FOR_PAGE = """async () => {
+  const t0 = Date.now();
+  const wait = (ms) => new Promise(r => setTimeout(r, ms));
+  const views = () => [...document.querySelectorAll('script[type="%s"]')];
+  const rendered = (s) => { const p = s.previousElementSibling;
+    return !!p && p.classList.contains('widget-subarea') && p.children.length > 0; };
+  while (Date.now() - t0 < %d) {
+    const mathReady = !document.querySelector('script[src*="mathjax"]') ||
+      (window.MathJax && MathJax.startup && MathJax.startup.promise);
+    const twinsReady = !document.querySelector('.cnn-kf:not([data-ready])');
+    const widgetsReady = views().every(rendered);
+    const slidesReady = !document.querySelector('.reveal .slides') || window.cnnSlidesReady;
+    if (mathReady && twinsReady && widgetsReady && slidesReady) break;
+    await wait(100);
+  }
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
+  return true;
+}""" % (WIDGET_VIEW, TIMEOUT_MS)
+
+INSPECT = """() => {
+  const clone = document.body.cloneNode(true);
+  clone.querySelectorAll('pre, code, script, style, textarea, mjx-container, .highlight').forEach(e => e.remove());
+  const plain = clone.textContent;
+  const raw = [];
+  for (const pattern of ['\\\\(', '\\\\[', '$$', '\\\\begin{', '\\\\frac']) {
+    const i = plain.indexOf(pattern);
+    if (i >= 0) raw.push(plain.slice(Math.max(0, i - 40), i + 60).replace(/\\s+/g, ' '));
+  }
+  const maths = [...document.querySelectorAll('span.math, div.math')];
+  const views = [...document.querySelectorAll('script[type="%s"]')];
+  const rendered = views.filter(s => { const p = s.previousElementSibling;
+    return !!p && p.classList.contains('widget-subarea') && p.children.length > 0; });
+  const twins = [...document.querySelectorAll('.cnn-kf')].map(t => ({
+    kind: t.getAttribute('data-kind'), ready: t.getAttribute('data-ready') === '1',
+    view: t.querySelector('.cnn-kf-view').innerHTML.length,
+    controls: t.querySelectorAll('[data-control]').length}));
+  const deck = window.Reveal && Reveal.isReady && Reveal.isReady() ?
+    {slides: Reveal.getTotalSlides(), ready: true} : {};
+  return {raw, mathCount: maths.length, typeset: maths.filter(m => m.querySelector('mjx-container')).length,
+          mjx: document.querySelectorAll('mjx-container').length,
+          views: views.length, rendered: rendered.length, twins, deck,
+          colab: [...document.querySelectorAll('a[href*="colab.research.google.com"]')].map(a => a.href),
+          links: [...document.querySelectorAll('a[href]')].map(a => a.href),
+          text: document.body.textContent};
+}""" % WIDGET_VIEW
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_executable(), headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, server, path, visit=None):
+    """A new page at `path`, every request off the site refused; console output recorded in `visit`."""
+    visit = visit or Visit(path)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+
+    def route(r):
+        if r.request.url.startswith(server) or r.request.url.startswith("data:"):
+            r.continue_()
+        else:
+            visit.offsite.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("console", lambda m: visit.errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: visit.errors.append(f"uncaught: {e}"))
+    page.on("requestfailed", lambda r: visit.errors.append(f"request failed: {r.url} ({r.failure})"))
+    page.on("response", lambda r: visit.errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+    response = page.goto(server + path, wait_until="load", timeout=TIMEOUT_MS)
+    visit.status = response.status if response else 0
+    # a page that redirects (index.html: a meta refresh) is followed to where it leads
+    for attempt in range(50):
+        try:
+            if page.evaluate("() => !!document.body && !document.querySelector('meta[http-equiv=Refresh i]')"):
+                page.evaluate(WAIT_FOR_PAGE)
+                break
+        except Exception as err:
+            if "context was destroyed" not in str(err):
+                raise
+        page.wait_for_timeout(100)
+        page.wait_for_load_state("load", timeout=TIMEOUT_MS)
+    else:
+        raise AssertionError(f"{path} never settled")
+    return page, visit
+
+
+@pytest.fixture(scope="module")
+def visits(site, server, browser):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SCREENSHOTS.glob("*.png"):
+        old.unlink()
+    out = {}
+    for path in page_paths(site):
+        page, visit = open_page(browser, server, path)
+        info = page.evaluate(INSPECT)
+        visit.raw_math = info["raw"]
+        visit.math_count, visit.typeset_count = info["mathCount"], info["typeset"]
+        visit.widget_views, visit.widget_views_rendered = info["views"], info["rendered"]
+        visit.twins, visit.colab_links, visit.text = info["twins"], info["colab"], info["text"]
+        visit.links = info["links"]
+        visit.slides = {**info["deck"], "mjx": info["mjx"]} if path.startswith("slides/") else {}
+        shot = SCREENSHOTS / (path.removesuffix(".html").replace("/", "__") + ".png")
+        page.screenshot(path=str(shot), full_page=not path.startswith("slides/"))
+        visit.screenshot = str(shot)
+        page.context.close()
+        out[path] = visit
+    (SCREENSHOTS / "visits.json").write_text(json.dumps(
+        {p: {"errors": v.errors, "offsite": v.offsite, "screenshot": v.screenshot, "twins": v.twins,
+             "widget_views": v.widget_views, "math": v.math_count} for p, v in out.items()}, indent=1))
+    return out
+
+
+# --- the tests --------------------------------------------------------------------------------
+
+def test_every_page_loads_with_no_console_error(visits):
+    assert len(visits) >= len(toc_notebooks()) + 2
+    problems = {p: v.errors for p, v in visits.items() if v.status != 200 or v.errors}
+    assert problems == {}, json.dumps(problems, indent=1)
+
+
+def test_no_page_needs_the_network(visits):
+    """MathJax, the widget manager, fonts and reveal.js all come from the site itself."""
+    offsite = {p: sorted(set(v.offsite)) for p, v in visits.items() if v.offsite}
+    assert offsite == {}, json.dumps(offsite, indent=1)
+
+
+def test_math_is_typeset(visits):
+    assert sum(v.math_count for v in visits.values()) > 0, "no math anywhere: is MathJax configured?"
+    for path, v in visits.items():
+        assert v.typeset_count == v.math_count, f"{path}: {v.math_count - v.typeset_count} formulas not typeset"
+        assert v.raw_math == [], f"{path}: math left as TeX source: {v.raw_math}"
+
+
+def test_every_widget_renders(visits):
+    assert any(v.twins or v.widget_views for v in visits.values()), "no widget on any page"
+    for path, v in visits.items():
+        assert v.widget_views_rendered == v.widget_views, \
+            f"{path}: {v.widget_views - v.widget_views_rendered} of {v.widget_views} widgets blank"
+        for twin in v.twins:
+            assert twin["ready"] and twin["view"] > 0 and twin["controls"] > 0, f"{path}: widget {twin} did not render"
+
+
+def test_kernel_playground_is_on_the_convolution_page(visits):
+    kinds = [t["kind"] for t in visits["lectures/convolution.html"].twins]
+    assert "kernel_view" in kinds, kinds
+
+
+def _twin_pages(visits):
+    return [p for p, v in visits.items() if v.twins and not p.startswith("slides/")]
+
+
+MOVE_EVERY_CONTROL = """(root) => {
+  const view = root.querySelector('.cnn-kf-view');
+  const out = [];
+  for (const el of root.querySelectorAll('[data-control]')) {
+    const state = root.getAttribute('data-state'), before = view.innerHTML;
+    if (el.tagName === 'SELECT') {
+      if (el.options.length < 2) continue;
+      el.selectedIndex = (el.selectedIndex + 1) % el.options.length;
+    } else {
+      const v = +el.value, step = +el.step || 1;
+      if (+el.max <= +el.min) continue;
+      el.value = v + step <= +el.max ? v + step : v - step;
+    }
+    el.dispatchEvent(new Event('input', {bubbles: true}));
+    out.push({control: el.getAttribute('data-control'), state: root.getAttribute('data-state') !== state,
+              view: view.innerHTML !== before});
+  }
+  return out;
+}"""
+
+
+def test_every_kernel_free_widget_responds_in_the_browser(visits, browser, server):
+    """Moving any control of any widget changes its state; at least one change redraws it."""
+    pages = _twin_pages(visits)
+    assert pages, "no page has a widget that responds without a kernel"
+    for path in pages:
+        page, visit = open_page(browser, server, path)
+        for i, twin in enumerate(page.query_selector_all(".cnn-kf")):
+            moves = twin.evaluate(MOVE_EVERY_CONTROL)
+            assert moves, f"{path}: widget {i} has no control to move"
+            assert all(m["state"] for m in moves), f"{path}: widget {i}: {moves}"
+            assert any(m["view"] for m in moves), f"{path}: widget {i} never redraws: {moves}"
+        assert visit.errors == [], f"{path}: {visit.errors}"
+        page.context.close()
+
+
+def test_kernel_playground_switches_kernels(visits, browser, server):
+    """Pick another kernel as a reader would (the menu): another photo and another matrix."""
+    page, visit = open_page(browser, server, "lectures/convolution.html")
+    root = page.locator('.cnn-kf[data-kind="kernel_view"]')
+    view = root.locator(".cnn-kf-view")
+    first = view.inner_html()
+    menu = root.locator("select[data-control=kernel]")
+    labels = menu.locator("option").all_text_contents()
+    menu.select_option(label=labels[-1])
+    assert view.inner_html() != first
+    assert view.locator("img").count() == 1 and view.locator("table").count() == 1
+    assert visit.errors == []
+    page.context.close()
+
+
+def _explorer_page(visits):
+    pages = [p for p, v in visits.items() if any(t["kind"] == "conv-explorer" for t in v.twins)
+             and not p.startswith("slides/")]
+    if not pages:
+        pytest.skip("no page of the book shows the conv-arithmetic explorer yet")
+    return pages[0]
+
+
+def _stated_output(root):
+    text = root.locator(".cnn-kf-view").inner_text()
+    m = re.search(r"output (\d+)×(\d+)", text)
+    assert m, f"the explorer states no output size: {text[:300]!r}"
+    return int(m.group(1)), int(m.group(2))
+
+
+def _set_slider(root, name, value):
+    slider = root.locator(f'input[data-control="{name}"]')
+    slider.focus()
+    current = int(slider.input_value())
+    key = "ArrowRight" if value > current else "ArrowLeft"
+    for _ in range(abs(value - current)):
+        slider.press(key)
+    assert int(slider.input_value()) == value, f"could not set {name} to {value}"
+
+
+def test_explorer_responds_to_stride(visits, browser, server):
+    """Change the stride with the keyboard: the stated output size changes, to the formula's."""
+    from cnn_course.reference import conv_output_size
+
+    path = _explorer_page(visits)
+    page, visit = open_page(browser, server, path)
+    root = page.locator('.cnn-kf[data-kind="conv-explorer"]').first
+    for name, value in [("n", 7), ("k", 3), ("padding", 0), ("dilation", 1), ("stride", 1)]:
+        _set_slider(root, name, value)
+    assert _stated_output(root) == (5, 5)
+    _set_slider(root, "stride", 2)
+    assert _stated_output(root) == (3, 3) == (conv_output_size(7, 3, 2, 0),) * 2
+    _set_slider(root, "padding", 1)
+    assert _stated_output(root) == (conv_output_size(7, 3, 2, 1),) * 2
+    assert visit.errors == []
+    page.context.close()
+
+
+def test_explorer_in_the_browser_agrees_with_python(visits, browser, server):
+    """The browser's explorer (JavaScript) computes the same layout as cnn_course.explorer, for
+    every size, kernel, stride, padding and dilation its sliders reach (all windows' positions,
+    output sizes and captions; the read counts of every cell on a sample)."""
+    from cnn_course import explorer
+
+    path = _explorer_page(visits)
+    page, visit = open_page(browser, server, path)
+    settings = [(n, k, s, p, d) for n in range(1, 13) for k in range(1, 8) for s in range(1, 6)
+                for p in range(0, 5) for d in range(1, 4)]
+    js = page.evaluate("""(settings) => settings.map(([n, k, s, p, d], i) => {
+        const L = window.cnnKernelFree.convExplorerLayout(n, k, s, p, d, i % 5);
+        const keep = {out: L.out, fits: L.fits, starts: L.axes.map(a => a.starts), lines: L.lines,
+                      window: L.window, box: L.box, taps: i % 37 === 0 ? L.taps : null,
+                      grid: i % 37 === 0 ? L.grid : null};
+        return keep; })""", settings)
+    for i, ((n, k, s, p, d), got) in enumerate(zip(settings, js)):
+        want = explorer.explorer_layout(n, k, s, p, d, window=i % 5)
+        expected = {"out": list(want["out"]), "fits": want["fits"],
+                    "starts": [a["starts"] for a in want["axes"]], "lines": want["lines"],
+                    "window": list(want["window"]) if want["window"] is not None else None,
+                    "box": list(want["box"]) if want["box"] is not None else None,
+                    "taps": [list(t) for t in want["taps"]] if i % 37 == 0 else None,
+                    "grid": want["grid"] if i % 37 == 0 else None}
+        assert got == expected, f"n={n} k={k} stride={s} padding={p} dilation={d}"
+    page.context.close()
+
+
+def test_every_notebook_page_opens_its_committed_notebook_in_colab(visits):
+    url, branch = repository()
+    repo = url.removeprefix("https://github.com/")
+    tracked = set(subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split())
+    notebooks = toc_notebooks()
+    assert notebooks
+    for f in notebooks:
+        v = visits[f"{f}.html"]
+        want = f"https://colab.research.google.com/github/{repo}/blob/{branch}/{f}.ipynb"
+        assert want in v.colab_links, f"{f}: no Open-in-Colab link to {want} (found {v.colab_links})"
+        assert f"{f}.ipynb" in tracked, f"{f}.ipynb is not committed: the Colab link would 404"
+
+
+def test_no_page_shows_solution_code_or_hidden_tests(visits):
+    for path, v in visits.items():
+        for aid in assignment_ids():
+            assert master.leaks(v.text, master_path(aid)) == [], f"{path} shows answers of {aid}"
+        assert "BEGIN SOLUTION" not in v.text and "# HIDDEN" not in v.text, path
+
+
+def test_every_lecture_has_a_slide_deck_linked_from_its_page(visits):
+    lectures = [f for f in toc_notebooks() if f.startswith("lectures/")]
+    assert lectures
+    for f in lectures:
+        name = f.split("/", 1)[1]
+        deck = visits.get(f"slides/{name}.slides.html")
+        assert deck is not None, f"{f}: no slide deck"
+        assert deck.slides.get("ready") and deck.slides["slides"] >= 3, f"{f}: slides did not start: {deck.slides}"
+        page = visits[f"{f}.html"]
+        assert any(link.endswith(f"/slides/{name}.slides.html") for link in page.links), f"{f}: no link to its slides"
+    assert "slides/index.html" in visits
+
+
+def test_screenshots_of_every_chapter(visits):
+    for f in toc_notebooks():
+        shot = Path(visits[f"{f}.html"].screenshot)
+        assert shot.exists() and shot.stat().st_size > 10_000, shot
