@@ -586,7 +586,7 @@ def torch_avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False):
 
 
 def _shape(a):
-    return "(" + ", ".join(str(int(v)) for v in np.shape(a)) + ")"
+    return str(tuple(int(v) for v in np.shape(a)))
 
 
 def _call_text(fname, args, kwargs):
@@ -612,11 +612,9 @@ def _call(fn, call, args, kwargs):
 def expect_nchw(got, expected, call, atol=ATOL):
     """expect_array for (N, C, H, W) results, with hints about the usual shape mistakes."""
     expected = np.asarray(expected, dtype=float)
-    try:
-        shape = np.shape(got)
-    except Exception:
-        shape = None
-    if got is not None and shape is not None and shape != expected.shape:
+    arr = None if got is None else _as_float(got)
+    shape = None if arr is None else arr.shape
+    if shape is not None and shape != expected.shape:
         N, C, H, W = expected.shape
         hint = ""
         if shape == (C, H, W) or shape == (H, W):
@@ -906,23 +904,27 @@ def median_time(fn, *args, repeats=5, warmup=1):
     return statistics.median(times)
 
 
-def alternating_medians(fns, repeats=5, warmup=1):
+def alternating_medians(fns, repeats=5, warmup=1, calls=None):
     """Median seconds of each zero-argument function in `fns`, timed in turn (f0, f1, f0, f1, ...)
-    so that whatever else the machine is doing slows them all alike."""
+    so that whatever else the machine is doing slows them all alike. In each of the `repeats`
+    rounds, fns[k] is timed calls[k] times (default once): give a fast function more calls, so
+    that a hiccup of the machine cannot move its median."""
     import statistics
     import time
 
+    calls = [1] * len(fns) if calls is None else calls
     for fn in fns:
         for _ in range(warmup):
             fn()
     _gpu_sync()
     times = [[] for _ in fns]
     for _ in range(repeats):
-        for fn, ts in zip(fns, times):
-            start = time.perf_counter()
-            fn()
-            _gpu_sync()
-            ts.append(time.perf_counter() - start)
+        for fn, n, ts in zip(fns, calls, times):
+            for _ in range(n):
+                t0 = time.perf_counter()
+                fn()
+                _gpu_sync()
+                ts.append(time.perf_counter() - t0)
     return [statistics.median(ts) for ts in times]
 
 

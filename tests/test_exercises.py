@@ -13,6 +13,20 @@ from autograder.runner import run_tests
 
 IDS = assignment_ids()
 
+# A question whose name ends in `_gpu` needs a CUDA GPU. Without one, each of its tests must fail
+# with a message that starts "skipped: no GPU" (never pass), and no classic mistake can be tried.
+GPU_SKIP = "skipped: no GPU"
+
+
+def _has_gpu():
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _skipped_here(question):
+    return question.endswith("_gpu") and not _has_gpu()
+
 
 def test_there_are_exercises():
     assert "convolution" in IDS
@@ -44,6 +58,12 @@ def test_answer_key_passes_every_test(aid, generated):
     results = run_tests(generated(aid) / "autograder" / aid / "tests", env)
     assert results, "no questions found"
     for q in results:
+        if _skipped_here(q.name):
+            assert q.score == 0 < q.possible, f"{q.name} needs a GPU but passed without one"
+            # otter's message ends "AssertionError: <the exception's message>"
+            assert all(not c.passed and f"AssertionError: {GPU_SKIP}" in c.message for c in q.cases), \
+                [(c.name, c.message) for c in q.cases]
+            continue
         assert q.score == q.possible > 0, [(c.name, c.message) for c in q.failures()]
 
 
@@ -56,6 +76,8 @@ def _mistakes():
 
 @pytest.mark.parametrize("aid, question, functions, message", list(_mistakes()))
 def test_classic_mistake_fails_with_a_pointed_message(aid, question, functions, message, generated):
+    if _skipped_here(question):
+        pytest.skip(f"{question} needs a CUDA GPU")
     env = {**master.answer_key(master_path(aid)), **functions}
     (result,) = [q for q in run_tests(generated(aid) / "autograder" / aid / "tests", env) if q.name == question]
     assert result.score < result.possible, f"no test of {question} catches this mistake"
@@ -69,12 +91,14 @@ def _run_notebook(path, cwd):
     return nb
 
 
-def _check_outputs(nb):
-    """The text printed by every `grader.check(...)` cell."""
+def _check_outputs(nb, with_questions=False):
+    """The text printed by every `grader.check(...)` cell (with its question name if asked)."""
     texts = []
     for cell in nb.cells:
         if cell.cell_type == "code" and "grader.check(" in cell.source:
-            texts.append("".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in cell.outputs))
+            text = "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in cell.outputs)
+            question = cell.source.split("grader.check(", 1)[1].split(")")[0].strip("\"' ")
+            texts.append((question, text) if with_questions else text)
     return texts
 
 
@@ -99,7 +123,10 @@ def test_student_notebook_runs_alone_and_checks_work(aid, tmp_path):
                 cell.source = solution
     nbformat.write(nb, work / f"{aid}.ipynb")
     solved = _run_notebook(work / f"{aid}.ipynb", work)
-    for text in _check_outputs(solved):
+    for question, text in _check_outputs(solved, with_questions=True):
+        if _skipped_here(question):
+            assert GPU_SKIP in text and "passed!" not in text, text
+            continue
         assert "All test cases passed" in text or "passed!" in text, text
 
 

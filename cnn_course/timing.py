@@ -1,0 +1,349 @@
+"""Timing done honestly, for the GPU chapter: warm-up, synchronisation, the median; GFLOP/s;
+the ladder of convolution implementations; and the committed GPU measurement.
+
+    benchmark(fn, *args, repeats=10, warmup=3)   median seconds of fn(*args)
+    ladder(...)                                   every implementation on the chapter's layers
+    load_gpu_timings()                            data/gpu-timings.json, or None if none is committed
+
+torch is imported only where it is used.
+"""
+import datetime
+import json
+import platform
+import statistics
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .checks import float32_mode
+from .reference import conv2d, conv2d_flops, conv2d_im2col, conv2d_torch
+
+ROOT = Path(__file__).resolve().parents[1]
+GPU_TIMINGS = ROOT / "data" / "gpu-timings.json"
+GPU_COMMAND = "python benchmarks/gpu_ladder.py --out data/gpu-timings.json"
+NO_GPU = "no GPU on this machine"
+
+# The chapter's layers: (x shape (N, C_in, H, W), w shape (C_out, C_in, kh, kw), stride, padding).
+LAYERS = {
+    "small": ((8, 3, 32, 32), (16, 3, 3, 3), 1, 1),            # a first layer on CIFAR-sized images
+    "ResNet-like": ((32, 64, 56, 56), (64, 64, 3, 3), 1, 1),   # a 3x3 layer of ResNet's first stage
+}
+
+
+def cuda_available():
+    """True where PyTorch is installed and sees a CUDA GPU."""
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()
+
+
+def _synchronize():
+    if cuda_available():
+        import torch
+
+        torch.cuda.synchronize()
+
+
+def benchmark_times(fn, *args, repeats=10, warmup=3, synchronize=True):
+    """Seconds of each of `repeats` timed calls fn(*args), after `warmup` untimed ones.
+
+    Work on a GPU is asynchronous: fn returns as soon as its kernels are queued. With
+    synchronize=True the clock stops only after torch.cuda.synchronize(), that is after the
+    GPU has finished; synchronize=False shows what goes wrong without it.
+    """
+    sync = _synchronize if synchronize else (lambda: None)
+    try:
+        for _ in range(warmup):
+            fn(*args)
+        _synchronize()                       # start from an empty queue
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            fn(*args)
+            sync()
+            times.append(time.perf_counter() - start)
+        return times
+    finally:
+        _synchronize()                       # leave no queued work behind for the next measurement
+
+
+def benchmark(fn, *args, repeats=10, warmup=3, synchronize=True):
+    """Median seconds of fn(*args): `warmup` untimed calls, then `repeats` timed ones; on a GPU
+    each timed call ends with torch.cuda.synchronize(). See `benchmark_times`."""
+    return statistics.median(benchmark_times(fn, *args, repeats=repeats, warmup=warmup, synchronize=synchronize))
+
+
+class SimulatedDevice:
+    """A stand-in for a GPU's queue of work, made of a thread, to show asynchronous timing on any
+    machine: `launch(seconds)` queues that much work and returns at once, as a CUDA kernel launch
+    does; `synchronize()` waits until all queued work is done, as torch.cuda.synchronize() does."""
+
+    def __init__(self):
+        import queue
+        import threading
+
+        self._queue = queue.Queue()
+        threading.Thread(target=self._work, daemon=True).start()
+
+    def _work(self):
+        while True:
+            seconds = self._queue.get()
+            time.sleep(seconds)
+            self._queue.task_done()
+
+    def launch(self, seconds):
+        self._queue.put(seconds)
+
+    def synchronize(self):
+        self._queue.join()
+
+
+def gflops(flops, seconds):
+    """Achieved speed in GFLOP/s (10^9 floating-point operations per second)."""
+    return flops / seconds / 1e9
+
+
+def _cpu_name():
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def device_info():
+    """What a timing needs beside it: date, versions, CPU, and the GPU if there is one."""
+    import torch
+
+    info = {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "cpu": _cpu_name(),
+        "cpu_threads": torch.get_num_threads(),
+        "gpu": None,
+    }
+    if torch.cuda.is_available():
+        props = torch.cuda.get_device_properties(0)
+        info.update(gpu=props.name, capability=f"{props.major}.{props.minor}",
+                    multiprocessors=props.multi_processor_count,
+                    gpu_memory_gib=round(props.total_memory / 2**30, 1),
+                    cudnn=torch.backends.cudnn.version())
+    return info
+
+
+def describe(info):
+    """One line: the device and versions a figure was measured with."""
+    where = info["gpu"] or f"CPU only ({info['cpu']}, {info['cpu_threads']} threads)"
+    cuda = f", CUDA {info['cuda']}" if info.get("cuda") else ""
+    return f"{where}; torch {info['torch']}{cuda}, numpy {info['numpy']}; {info['date']}"
+
+
+def _methods(gpu, capability):
+    """(name, device, dtype, how) for every rung of the ladder. `how` is one of: loops, im2col,
+    torch, unfold; None marks a rung that cannot run here, with the reason in its place."""
+    cpu = [("Python loops (numpy per output)", "cpu", "float64", "loops"),
+           ("numpy im2col + matmul", "cpu", "float32", "im2col"),
+           ("torch unfold + matmul", "cpu", "float32", "unfold"),
+           ("torch F.conv2d", "cpu", "float32", "torch")]
+    if not gpu:
+        return cpu + [(name, "cuda", dtype, None) for name, dtype in
+                      [("torch unfold + matmul", "float32"), ("torch F.conv2d", "float32"),
+                       ("torch F.conv2d", "tf32"), ("torch F.conv2d", "bfloat16"),
+                       ("torch F.conv2d, not synchronised (wrong)", "tf32")]]
+    tensor_cores = capability >= (8, 0)
+    return cpu + [("torch unfold + matmul", "cuda", "float32", "unfold"),
+                  ("torch F.conv2d", "cuda", "float32", "torch"),
+                  ("torch F.conv2d", "cuda", "tf32", "torch" if tensor_cores else None),
+                  ("torch F.conv2d", "cuda", "bfloat16", "torch" if tensor_cores else None),
+                  ("torch F.conv2d, not synchronised (wrong)", "cuda", "tf32" if tensor_cores else "float32", "torch")]
+
+
+def ladder(layers=None, repeats=10, warmup=3, loops_layers=("small",), seed=0, progress=None):
+    """Time every implementation on every layer; returns a list of rows (dicts).
+
+    Each row: layer, method, device ("cpu"/"cuda"), dtype ("float32"; "tf32": float32 tensors
+    with TF32 allowed, PyTorch's default for convolutions; "bfloat16"; "float64"), median_s,
+    gflops (None when not run), flops, and note (why a row was not run, or what it shows).
+    The Python loops run only on `loops_layers` (they take minutes on a large layer).
+    float32 rows on the GPU have TF32 switched off; "tf32" rows switch it on.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    layers = LAYERS if layers is None else layers
+    gpu = torch.cuda.is_available()
+    capability = torch.cuda.get_device_capability(0) if gpu else (0, 0)
+    rows = []
+    rng = np.random.default_rng(seed)
+    for layer, (x_shape, w_shape, stride, padding) in layers.items():
+        flops = conv2d_flops(x_shape, w_shape, stride, padding)
+        x = rng.uniform(-1, 1, size=x_shape).astype(np.float32)
+        w = rng.uniform(-1, 1, size=w_shape).astype(np.float32)
+        for method, device, dtype, how in _methods(gpu, capability):
+            row = dict(layer=layer, method=method, device=device, dtype=dtype, flops=flops,
+                       median_s=None, gflops=None, note="")
+            rows.append(row)
+            if how is None:
+                row["note"] = NO_GPU if not gpu else f"needs compute capability 8.0 or later (this GPU: {capability[0]}.{capability[1]})"
+                continue
+            if how == "loops" and layer not in loops_layers:
+                row["note"] = "not run: the loops would take minutes on this layer"
+                continue
+            if progress:
+                progress(f"{layer}: {method} on {device} ({dtype})")
+            if how in ("loops", "im2col"):
+                fn = conv2d if how == "loops" else conv2d_im2col
+                args = (x.astype(np.float64) if how == "loops" else x, w, None, stride, padding)
+                # The loops take about a second a call: three calls, and nothing to warm up.
+                reps, warm = (min(repeats, 3), 0) if how == "loops" else (repeats, warmup)
+                row["median_s"] = benchmark(fn, *args, repeats=reps, warmup=warm)
+                if how == "loops":
+                    row["note"] = f"median of {reps} calls, no warm-up"
+            else:
+                tdtype = torch.bfloat16 if dtype == "bfloat16" else torch.float32
+                tx = torch.from_numpy(x).to(device=device, dtype=tdtype)
+                tw = torch.from_numpy(w).to(device=device, dtype=tdtype)
+                fn = conv2d_torch if how == "unfold" else F.conv2d
+                sync = "not synchronised" not in method
+                with float32_mode(tf32=(dtype == "tf32")):
+                    row["median_s"] = benchmark(lambda: fn(tx, tw, None, stride, padding),
+                                                repeats=repeats, warmup=warmup, synchronize=sync)
+                if not sync:
+                    row["note"] = "wrong on purpose: the clock stopped before the GPU finished"
+                del tx, tw
+            row["gflops"] = gflops(flops, row["median_s"])
+        if gpu:
+            rows.append(_transfer_row(layer, x, repeats, warmup))
+    return rows
+
+
+def _transfer_row(layer, x, repeats, warmup):
+    """Copying the layer's input from the host's memory to the GPU: a cost that the ladder's
+    GPU rows do not include (their tensors are already on the GPU)."""
+    import torch
+
+    tx = torch.from_numpy(x)
+    seconds = benchmark(lambda: tx.to("cuda"), repeats=repeats, warmup=warmup)
+    return dict(layer=layer, method="copy x from host to GPU", device="cuda", dtype="float32",
+                flops=0, median_s=seconds, gflops=None,
+                note=f"{x.nbytes / 1e6:.1f} MB at {x.nbytes / seconds / 1e9:.1f} GB/s")
+
+
+def label(row):
+    """Short text for a ladder row: method, device, precision."""
+    dtype = {"tf32": "TF32", "float32": "float32", "bfloat16": "bf16", "float64": "float64"}[row["dtype"]]
+    where = "GPU" if row["device"] == "cuda" else "CPU"
+    return f"{row['method']} [{where}, {dtype}]"
+
+
+def table(rows):
+    """The ladder as a pandas DataFrame: median milliseconds and GFLOP/s, one row per rung."""
+    import pandas as pd
+
+    df = pd.DataFrame([{"layer": r["layer"], "implementation": label(r),
+                        "median ms": None if r["median_s"] is None else round(r["median_s"] * 1e3, 3),
+                        "GFLOP/s": None if r["gflops"] is None else round(r["gflops"], 2),
+                        "note": r["note"]} for r in rows])
+    return df.set_index(["layer", "implementation"])
+
+
+def figure_height(*row_lists):
+    """Inches for a figure of `plot_ladder` panels: room for the longest list of bars."""
+    return 1.6 + 0.36 * max(sum(r["gflops"] is not None for r in rows) for rows in row_lists)
+
+
+def plot_ladder(ax, rows, title):
+    """Horizontal bars of GFLOP/s (log scale) for the rows that ran, grouped by layer. When the
+    GPU rows could not run, the plot says so."""
+    layers = list(dict.fromkeys(r["layer"] for r in rows))
+    colors = dict(zip(layers, ["tab:blue", "tab:orange", "tab:green", "tab:red"]))
+    ticks, labels, y = [], [], 0.0
+    for layer in layers:
+        for r in rows:
+            if r["layer"] != layer or r["gflops"] is None:
+                continue
+            wrong = "not synchronised" in r["method"]
+            ax.barh(y, r["gflops"], color="white" if wrong else colors[layer], edgecolor=colors[layer],
+                    hatch="//" if wrong else None)
+            ax.text(r["gflops"] * 1.15, y, f"{r['gflops']:.3g}", va="center", fontsize=8)
+            ticks.append(y)
+            labels.append(f"{layer}: {label(r)}")
+            y += 1
+        y += 0.5
+    ax.set_yticks(ticks, labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlim(right=ax.get_xlim()[1] * 4)
+    ax.set_xlabel("achieved GFLOP/s (log scale); hatched: timed without synchronising (wrong)")
+    ax.set_title(textwrap.fill(title, 80), fontsize=9, loc="left")
+    if any(r["note"] == NO_GPU for r in rows):
+        ax.text(0.98, 0.97, f"GPU rows: {NO_GPU}", transform=ax.transAxes, ha="right", va="top",
+                fontsize=9, color="tab:red")
+
+
+# --- The committed GPU measurement (data/gpu-timings.json)
+
+def save_timings(path, rows, info, command, settings, extra=None, layers=None):
+    """Write a measurement: rows of `ladder`, `device_info()`, the command that made it."""
+    layers = LAYERS if layers is None else layers
+    data = {"what": "median time and achieved GFLOP/s of each convolution implementation of the GPU chapter",
+            "command": command, "device": info, "settings": settings,
+            "layers": {k: {"x": list(v[0]), "w": list(v[1]), "stride": v[2], "padding": v[3]} for k, v in layers.items()},
+            "rows": rows}
+    data.update(extra or {})
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1) + "\n")
+    return path
+
+
+def load_gpu_timings(path=None):
+    """The committed GPU measurement as a dict, or None when no file has been committed.
+
+    Raises ValueError when the file holds no GPU figures: a CPU measurement must never be shown
+    as a GPU one.
+    """
+    path = GPU_TIMINGS if path is None else Path(path)
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text())
+    gpu_rows = [r for r in data.get("rows", []) if r["device"] == "cuda" and r["gflops"] is not None]
+    if not data.get("device", {}).get("gpu") or not gpu_rows:
+        raise ValueError(f"{path} holds no GPU measurement (device: {data.get('device')}); "
+                         f"make it on a machine with a GPU with `{GPU_COMMAND}`")
+    return data
+
+
+def missing_message():
+    """What to say when `load_gpu_timings()` finds no file: in a clone of the repository, that
+    none has been committed; elsewhere (the package installed alone, as on Colab), that this copy
+    cannot see the repository's data folder."""
+    if (ROOT / "_config.yml").exists() and (ROOT / "lectures").is_dir():
+        return (f"No GPU measurement has been committed yet. On a machine with an NVIDIA GPU, run\n"
+                f"    {GPU_COMMAND}\nand commit data/gpu-timings.json; this page will then show it here, "
+                "labelled with where it was measured.")
+    return ("This copy of the course package has no repository files (as on Colab), so it cannot read the "
+            "committed GPU measurement (data/gpu-timings.json in the repository); the published book shows it, "
+            "if one has been committed. Your own figures are above.")
+
+
+def provenance(data):
+    """Where a committed measurement comes from, in one line."""
+    return (f"measured on {data['device']['gpu']} (torch {data['device']['torch']}, "
+            f"CUDA {data['device']['cuda']}) on {data['device']['date']} with `{data['command']}`")
+
+
+def print_header():
+    """Print what this machine is: the line that belongs beside every timing."""
+    print("This machine:", describe(device_info()))
+    sys.stdout.flush()
