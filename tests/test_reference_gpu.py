@@ -159,7 +159,10 @@ def test_committed_gpu_measurement_if_any_is_a_real_gpu_measurement():
     data = timing.load_gpu_timings()           # None until a GPU session commits data/gpu-timings.json
     if data is not None:
         assert data["command"].startswith("python benchmarks/gpu_ladder.py")
-        assert all(v == "passed" for r in data["answer_key_tests"].values() for v in r.values())
+        assert "answer_key_tests" in data, "commit a measurement made without --skip-answer-key"
+        failed = [f"{q} {t}" for q, r in data["answer_key_tests"].items() for t, v in r.items() if v != "passed"]
+        assert failed == [], f"the answer key failed on {data['device']['gpu']}: {failed}"
+        assert {r["layer"] for r in data["rows"]} == set(timing.LAYERS), "measure every layer of the chapter"
 
 
 def test_script_writes_nothing_without_a_gpu(tmp_path):
