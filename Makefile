@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: book test notebooks check bench clean freeze
+.PHONY: book test notebooks check bench clean freeze assets browser slides
 
 # The environment: .venv from requirements.txt, plus the course package itself (editable).
 $(STAMP): requirements.txt pyproject.toml
@@ -14,12 +14,31 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-# Build the book into _build/html: notebooks executed (cached), warnings are errors.
-book: $(STAMP)
+# JavaScript the site serves itself (MathJax, widget manager, reveal.js): `npm ci` from
+# package-lock.json into node_modules/, skipped when it is already current. Needs node and npm.
+assets:
+	$(PYTHON) book/_ext/offline_assets.py
+
+# Debian's Chromium for the browser tests (Playwright drives it; its own browser download is
+# not used). Installed with apt-get when missing and we are root; or set CHROMIUM=/path/to/chrome.
+browser:
+	@if [ -n "$$CHROMIUM" ] || [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "The browser tests need Chromium: apt-get install chromium, or set CHROMIUM=/path/to/chrome"; exit 1; fi
+
+# Build the book into _build/html (notebooks executed, cached; warnings are errors), with
+# MathJax and the widget manager served from the site and every lecture's slides in slides/.
+book: $(STAMP) assets
 	$(VENV)/bin/jupyter-book build . -W --keep-going
 
-# Everything CI runs.
-test: $(STAMP)
+# Rebuild every lecture's reveal.js deck (_build/html/slides/) from the book's executed lectures.
+slides: book
+	$(PY) book/_ext/slides.py
+
+# Everything CI runs, browser tests and the Colab-readiness check included.
+test: $(STAMP) assets browser
 	$(PY) -m pytest -ra
 
 # Regenerate student notebooks (exercises/) and autograders (_build/autograder/) from solutions/.
@@ -37,4 +56,4 @@ freeze: $(STAMP)
 	$(PY) -m pip freeze --exclude-editable | sed 's/+cpu$$//'
 
 clean:
-	rm -rf _build
+	rm -rf _build .venv-colab

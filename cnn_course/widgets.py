@@ -145,7 +145,8 @@ def shift_explorer(digits, labels, models, max_shift=4, scale=12):
 
     digits = np.asarray(digits, dtype=float)
     labels = [int(v) for v in labels]
-    render = shift_view(digits, labels, shift_probabilities(digits, models, max_shift), max_shift, scale)
+    table = shift_probabilities(digits, models, max_shift)
+    render = shift_view(digits, labels, table, max_shift, scale)
     choice = W.Dropdown(options=[(f"a {lab} (example {i + 1})", i) for i, lab in enumerate(labels)],
                         value=0, description="digit")
     dx = W.IntSlider(value=0, min=-max_shift, max=max_shift, description="dx (right)")
@@ -158,4 +159,6 @@ def shift_explorer(digits, labels, models, max_shift=4, scale=12):
     for control in (choice, dx, dy):
         control.observe(show, names="value")
     show()
-    return W.VBox([W.HBox([choice, dx, dy]), view])
+    from .shift_js import with_browser_twin      # the same explorer in JavaScript, for pages with no kernel
+    return with_browser_twin(W.VBox([W.HBox([choice, dx, dy]), view]), {"digit": choice, "dx": dx, "dy": dy},
+                             view, digits, labels, table, max_shift, scale)

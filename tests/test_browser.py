@@ -442,3 +442,68 @@ def test_screenshots_of_every_chapter(visits):
     for f in toc_notebooks():
         shot = Path(visits[f"{f}.html"].screenshot)
         assert shot.exists() and shot.stat().st_size > 10_000, shot
+
+
+# --- the browser twins draw what Python draws (no book needed) ------------------------------
+
+COMPARE_IMAGES = """async ([a, b]) => {
+  const load = (src) => new Promise((ok, bad) => { const i = new Image(); i.onload = () => ok(i); i.onerror = bad; i.src = src; });
+  const pixels = (img) => { const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight;
+    const g = c.getContext('2d'); g.drawImage(img, 0, 0); return g.getImageData(0, 0, c.width, c.height).data; };
+  const [x, y] = [await load(a), await load(b)];
+  if (x.naturalWidth !== y.naturalWidth || x.naturalHeight !== y.naturalHeight) return 'sizes differ';
+  const [p, q] = [pixels(x), pixels(y)];
+  let worst = 0;
+  for (let i = 0; i < p.length; i++) worst = Math.max(worst, Math.abs(p[i] - q[i]));
+  return worst;
+}"""
+
+
+PARSE = """(f) => { const d = document.createElement('div'); d.innerHTML = f;
+  return {text: d.textContent.replace(/\\s+/g, ' ').trim(), imgs: [...d.querySelectorAll('img')].map(i => i.getAttribute('src')),
+          counts: ['rect', 'circle', 'path', 'text', 'tr', 'td', 'b'].map(t => d.querySelectorAll(t).length)}; }"""
+
+
+def _page_with(browser, script):
+    """A blank page with a twin's script loaded (not booted), to call its functions."""
+    from cnn_course import kernelfree
+
+    page = browser.new_page()
+    page.set_content(kernelfree.twin_html([], {"renderer": "x"}, script=script).replace("window.cnnKernelFree.boot(", "void("))
+    return page
+
+
+def test_shift_explorer_twin_draws_what_python_draws(browser):
+    import numpy as np
+
+    from cnn_course import shift_js
+    from cnn_course.widgets import shift_view
+
+    rng = np.random.default_rng(0)
+    digits = np.round(rng.random((3, 16, 16)) * 16) / 16
+    labels = [3, 1, 4]
+    logits = {name: rng.normal(size=(3, 9, 9, 10)) * 3 for name in ["MLP", "CNN (global pool)"]}
+    table = {n: np.exp(v) / np.exp(v).sum(-1, keepdims=True) for n, v in logits.items()}
+    render = shift_view(digits, labels, table, 4, 12)
+    data = {"digits": digits.tolist(), "labels": labels, "names": list(table),
+            "probs": {n: p.tolist() for n, p in table.items()}, "maxShift": 4, "scale": 12}
+    page = _page_with(browser, shift_js.SHIFT_JS)
+    for digit, dy, dx in [(0, 0, 0), (1, -4, 3), (2, 2, -1), (0, 4, 4), (2, -3, -4)]:
+        js = page.evaluate("([d, y, x, data]) => window.cnnKernelFree.shiftExplorerHtml(d, y, x, data)",
+                           [digit, dy, dx, data])
+        got, want = page.evaluate(PARSE, js), page.evaluate(PARSE, render(digit, dy, dx))
+        assert got["text"] == want["text"] and got["counts"] == want["counts"], (digit, dy, dx)
+        assert page.evaluate(COMPARE_IMAGES, [got["imgs"][0], want["imgs"][0]]) == 0, (digit, dy, dx)
+    page.close()
+
+
+def test_conv_explorer_twin_draws_what_python_draws(browser):
+    """Same caption and the same picture elements, for a sample of settings."""
+    from cnn_course import explorer, explorer_js
+
+    page = _page_with(browser, explorer_js.EXPLORER_JS.replace("__COLOURS__", json.dumps(explorer.COLOURS)))
+    for args in [(7, 3, 2, 0, 1, 0), (5, 2, 3, 1, 2, 3), (1, 7, 1, 0, 3, 0), (12, 7, 5, 4, 3, 7), (8, 4, 3, 2, 1, 5)]:
+        js = page.evaluate("(a) => window.cnnKernelFree.convExplorerHtml(...a)", list(args))
+        py = explorer.render_html(explorer.explorer_layout(*args[:5], window=args[5]))
+        assert page.evaluate(PARSE, js) == page.evaluate(PARSE, py), args
+    page.close()

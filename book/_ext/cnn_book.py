@@ -5,9 +5,15 @@
    _config.yml points `mathjax_path` and `nb_ipywidgets_js` there: no page loads a script from
    a CDN. (Not in the book's source _static/: Jupyter Book adds every .js/.css found there to
    every page.)
-2. Slides: at the end of an HTML build, every executed lecture becomes a reveal.js deck in
+2. Fresh outputs: the notebook execution cache (jupyter-cache) re-runs a notebook only when
+   its code cells change, so it would keep outputs made by an older `cnn_course` (an old
+   widget, an old figure). The cache is emptied when the course package, requirements.txt or
+   pyproject.toml change.
+3. Slides: at the end of an HTML build, every executed lecture becomes a reveal.js deck in
    slides/ (slides.py), and each lecture page gets a header button that opens its deck.
 """
+import hashlib
+import shutil
 import sys
 from pathlib import Path
 
@@ -26,6 +32,29 @@ def _lectures(app):
     """Docnames of the lecture notebooks in this build."""
     return sorted(d for d in app.env.found_docs
                   if d.startswith("lectures/") and str(app.env.doc2path(d)).endswith(".ipynb"))
+
+
+def _package_digest():
+    root = offline_assets.ROOT
+    files = sorted((root / "cnn_course").rglob("*.py")) + [root / "requirements.txt", root / "pyproject.toml"]
+    h = hashlib.sha256()
+    for f in files:
+        if f.exists():
+            h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def drop_stale_execution_cache(app, config):
+    if config.nb_execution_mode != "cache":
+        return
+    cache = Path(config.nb_execution_cache_path or Path(app.outdir).parent / ".jupyter_cache")
+    stamp = cache / "cnn-course-package.sha"
+    digest = _package_digest()
+    if cache.exists() and (not stamp.exists() or stamp.read_text().strip() != digest):
+        LOGGER.info(f"cnn_course, requirements.txt or pyproject.toml changed: emptying {cache}")
+        shutil.rmtree(cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(digest + "\n")
 
 
 def copy_assets(app):
@@ -92,6 +121,7 @@ def build_slides(app, exception):
 
 
 def setup(app):
+    app.connect("config-inited", drop_stale_execution_cache)
     app.connect("builder-inited", copy_assets)
     app.connect("html-page-context", add_slides_button, priority=502)   # after the theme's buttons
     app.connect("html-page-context", tidy_scripts, priority=900)        # after myst-nb adds its scripts

@@ -267,7 +267,8 @@ def executed_lecture(name, build_dir):
         executed = nbformat.read(copy_path, as_version=4)
         if any(c.get("outputs") for c in executed.cells if c.cell_type == "code"):
             return executed
-    raise RuntimeError(f"lectures/{name}.ipynb has no executed version in {build_dir}: build the book first (make book)")
+    raise RuntimeError(f"lectures/{name}.ipynb has no executed version in {build_dir}: build the book first "
+                       "(make book), and do not edit the lecture while it builds")
 
 
 def build_deck(nb, name, out_dir, book_page=None):
