@@ -29,6 +29,7 @@ def load_digits():
     d = _load()
     return d.images / 16.0, d.target
 
+
 # --- mlp-limits, translation-invariance: a fixed train/test split, and digits on a larger canvas
 
 
