@@ -182,13 +182,17 @@ def browser():
         b.close()
 
 
-def open_page(browser, server, path, visit=None):
-    """A new page at `path`, every request off the site refused; console output recorded in `visit`."""
+def open_page(browser, server, path, visit=None, extra=None):
+    """A new page at `path`, every request off the site refused; console output recorded in
+    `visit`. extra: {path: html} pages served as if they were on the site."""
     visit = visit or Visit(path)
+    extra = {server + p: body for p, body in (extra or {}).items()}
     context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
 
     def route(r):
-        if r.request.url.startswith(server) or r.request.url.startswith("data:"):
+        if r.request.url in extra:
+            r.fulfill(body=extra[r.request.url], content_type="text/html")
+        elif r.request.url.startswith(server) or r.request.url.startswith("data:"):
             r.continue_()
         else:
             visit.offsite.append(r.request.url)
@@ -507,3 +511,32 @@ def test_conv_explorer_twin_draws_what_python_draws(browser):
         py = explorer.render_html(explorer.explorer_layout(*args[:5], window=args[5]))
         assert page.evaluate(PARSE, js) == page.evaluate(PARSE, py), args
     page.close()
+
+
+def test_plain_ipywidgets_render_offline(site, server, browser):
+    """A widget without a browser twin (a plain ipywidget, say from a future chapter) is drawn
+    by the widget manager the site serves, with its icon fonts, and no error (the manager
+    calls MathJax 2's API on labels; the site serves MathJax 3), with no network."""
+    import ipywidgets as W
+    from ipywidgets.embed import embed_data
+
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    import offline_assets
+
+    box = W.VBox([W.IntSlider(value=3, description=r"$\alpha$"), W.HTMLMath(value=r"Math: $x^2 + 1$"),
+                  W.Dropdown(options=["a", "b"], description="pick")])
+    data = embed_data(views=[box])
+    scripts = "".join(f'<script src="../_static/{p}"></script>' for p in
+                      (offline_assets.REQUIREJS, offline_assets.REQUIRE_PATHS, offline_assets.HTML_MANAGER))
+    html = (f'<!DOCTYPE html><html><head><link rel="icon" href="data:,">'
+            f'<script defer src="../_static/{offline_assets.MATHJAX}"></script>{scripts}'
+            f'<script type="application/vnd.jupyter.widget-state+json">{json.dumps(data["manager_state"])}</script>'
+            f'</head><body><div class="cell_output"><script type="{WIDGET_VIEW}">{json.dumps(data["view_specs"][0])}'
+            f'</script></div></body></html>')
+    page, visit = open_page(browser, server, "__probe/widgets.html", extra={"__probe/widgets.html": html})
+    page.wait_for_selector(".widget-subarea .widget-slider", timeout=TIMEOUT_MS)
+    page.wait_for_selector(".widget-subarea .widget-htmlmath-content", timeout=TIMEOUT_MS)
+    page.wait_for_timeout(1000)       # the manager asks MathJax to typeset its labels: no error may follow
+    assert page.locator(".widget-dropdown select").count() == 1
+    assert visit.errors == [] and visit.offsite == [], (visit.errors, visit.offsite)
+    page.context.close()
