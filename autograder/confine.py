@@ -1,0 +1,282 @@
+"""Confining a student process (Linux; best effort elsewhere).
+
+Applied by the student process to itself, after the fork and before any student code runs.
+Each layer that the operating system offers is used; what was applied is reported back to the
+grader and written to the grading log.
+
+- resource limits: address space (memory), CPU seconds, file size, no core files;
+- when running as root (Gradescope, Docker): switch to the unprivileged user `nobody`;
+- Landlock (Linux >= 5.13): the process may read only the Python installation and system
+  folders, and write only its own scratch folder: the repository (answer keys in solutions/,
+  hidden tests in _build/) and the grader's files are out of reach; from Linux 6.12 it also
+  cannot signal processes outside its sandbox (the grader), and cannot open TCP connections;
+- seccomp (Linux, x86_64 and aarch64): no new processes (fork, exec), no kill/ptrace of other
+  processes, no leaving its process group, no namespaces.
+"""
+import ctypes
+import os
+import platform
+import resource
+import struct
+import sys
+import sysconfig
+
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_DUMPABLE = 4
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
+
+
+def _libc():
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def not_dumpable():
+    """Forbid ptrace and /proc/<pid>/mem access to this process by same-user processes (Linux)."""
+    if sys.platform.startswith("linux"):
+        try:
+            _libc().prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        except Exception:
+            pass
+
+
+def set_limits(memory_bytes, cpu_seconds, file_bytes):
+    done = []
+    for name, which, value in [("memory", getattr(resource, "RLIMIT_AS", None), memory_bytes),
+                               ("cpu", resource.RLIMIT_CPU, cpu_seconds),
+                               ("file size", resource.RLIMIT_FSIZE, file_bytes),
+                               ("core", resource.RLIMIT_CORE, 0)]:
+        if which is None or value is None:
+            continue
+        try:
+            soft, hard = resource.getrlimit(which)
+            value = int(value)
+            if hard != resource.RLIM_INFINITY:
+                value = min(value, hard)
+            resource.setrlimit(which, (value, value if which != resource.RLIMIT_CPU else hard))
+            done.append(name)
+        except (ValueError, OSError):
+            pass
+    return done
+
+
+def reachable_by_others(path):
+    """Whether every folder above `path` lets other users through (mode o+x)."""
+    path = os.path.realpath(path)
+    while True:
+        parent = os.path.dirname(path)
+        if parent == path:
+            return True
+        try:
+            if not os.stat(parent).st_mode & 0o001:
+                return False
+        except OSError:
+            return False
+        path = parent
+
+
+def drop_root(workdir, needed):
+    """As root, become `nobody`; workdir is handed over first. Skipped (None) when not root, or
+    when a folder in `needed` (the Python installation) is not reachable by other users."""
+    if os.geteuid() != 0:
+        return None
+    if not all(reachable_by_others(p + "/x") for p in needed):
+        return None
+    try:
+        import pwd
+        entry = pwd.getpwnam("nobody")
+        uid, gid = entry.pw_uid, entry.pw_gid
+    except (KeyError, ImportError):
+        uid = gid = 65534
+    os.chown(workdir, uid, gid)
+    os.setgroups([])
+    os.setgid(gid)
+    os.setuid(uid)
+    return f"uid {uid}"
+
+
+# ----------------------------------------------------------------------------- Landlock
+
+_FS_EXECUTE = 1 << 0
+_FS_WRITE_FILE = 1 << 1
+_FS_READ_FILE = 1 << 2
+_FS_READ_DIR = 1 << 3
+_FS_ABI1 = (1 << 13) - 1
+_FS_REFER = 1 << 13
+_FS_TRUNCATE = 1 << 14
+_FS_IOCTL_DEV = 1 << 15
+_NET_BIND_TCP = 1 << 0
+_NET_CONNECT_TCP = 1 << 1
+_SCOPE_ABSTRACT_UNIX = 1 << 0
+_SCOPE_SIGNAL = 1 << 1
+_SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446
+_FILE_RIGHTS = _FS_EXECUTE | _FS_WRITE_FILE | _FS_READ_FILE | _FS_TRUNCATE | _FS_IOCTL_DEV
+
+
+def landlock_abi():
+    if not sys.platform.startswith("linux") or platform.machine() not in ("x86_64", "aarch64"):
+        return 0
+    libc = _libc()
+    abi = libc.syscall(_SYS_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    return max(abi, 0)
+
+
+def readable_roots():
+    """Folders a Python process needs to read: the interpreter, its libraries, the system."""
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+             os.path.dirname(os.path.realpath(sys.executable))}
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        path = sysconfig.get_paths().get(key)
+        if path:
+            roots.add(path)
+    roots.update(p for p in sys.path if p and ("site-packages" in p or "dist-packages" in p))
+    roots.update(["/usr", "/lib", "/lib64", "/lib32", "/etc", "/opt/conda", "/proc", "/sys",
+                  "/bin", "/sbin"])
+    return sorted(r for r in roots if r and os.path.exists(r))
+
+
+def exposed(hidden, read_only):
+    """The paths of `hidden` that lie beneath a folder of `read_only` (readable despite Landlock)."""
+    out = []
+    for h in hidden:
+        real = os.path.realpath(h)
+        for root in read_only:
+            root = os.path.realpath(root)
+            if real == root or real.startswith(root.rstrip("/") + "/"):
+                out.append(h)
+                break
+    return out
+
+
+def landlock(workdir, read_only):
+    """Restrict file access: read (and execute) beneath `read_only`, everything beneath workdir
+    and /dev. Returns a description of what was applied, or None when Landlock is unavailable."""
+    abi = landlock_abi()
+    if abi < 1:
+        return None
+    fs = _FS_ABI1
+    if abi >= 2:
+        fs |= _FS_REFER
+    if abi >= 3:
+        fs |= _FS_TRUNCATE
+    if abi >= 5:
+        fs |= _FS_IOCTL_DEV
+    net = (_NET_BIND_TCP | _NET_CONNECT_TCP) if abi >= 4 else 0
+    scoped = (_SCOPE_ABSTRACT_UNIX | _SCOPE_SIGNAL) if abi >= 6 else 0
+    if abi >= 6:
+        attr = struct.pack("QQQ", fs, net, scoped)
+    elif abi >= 4:
+        attr = struct.pack("QQ", fs, net)
+    else:
+        attr = struct.pack("Q", fs)
+    libc = _libc()
+    buf = ctypes.create_string_buffer(attr, len(attr))
+    ruleset = libc.syscall(_SYS_CREATE_RULESET, buf, ctypes.c_size_t(len(attr)), ctypes.c_uint32(0))
+    if ruleset < 0:
+        return None
+    try:
+        read = _FS_EXECUTE | _FS_READ_FILE | _FS_READ_DIR
+        rules = [(p, read) for p in read_only] + [(workdir, fs), ("/dev", fs & ~_FS_REFER)]
+        for path, rights in rules:
+            try:
+                fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            except OSError:
+                continue
+            try:
+                if not os.path.isdir(path):
+                    rights &= _FILE_RIGHTS
+                rights &= fs
+                rule = struct.pack("=Qi", rights, fd)
+                rbuf = ctypes.create_string_buffer(rule, len(rule))
+                if libc.syscall(_SYS_ADD_RULE, ruleset, ctypes.c_int(1), rbuf, ctypes.c_uint32(0)) < 0:
+                    raise OSError(ctypes.get_errno(), f"landlock_add_rule({path})")
+            finally:
+                os.close(fd)
+        ul = ctypes.c_ulong
+        if libc.prctl(PR_SET_NO_NEW_PRIVS, ul(1), ul(0), ul(0), ul(0)) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(NO_NEW_PRIVS)")
+        if libc.syscall(_SYS_RESTRICT_SELF, ruleset, ctypes.c_uint32(0)) < 0:
+            raise OSError(ctypes.get_errno(), "landlock_restrict_self")
+    finally:
+        os.close(ruleset)
+    parts = [f"Landlock ABI {abi}: files"]
+    if net:
+        parts.append("TCP")
+    if scoped:
+        parts.append("signals")
+    return ", ".join(parts)
+
+
+# ----------------------------------------------------------------------------- seccomp
+
+_ARCH = {
+    "x86_64": dict(audit=0xC000003E, x32=True, clone=56, clone3=435, deny=[
+        57, 58, 59, 322,            # fork, vfork, execve, execveat
+        62, 200, 234, 129, 297,     # kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo
+        424, 434, 438,              # pidfd_send_signal, pidfd_open, pidfd_getfd
+        101, 310, 311,              # ptrace, process_vm_readv, process_vm_writev
+        112, 109,                   # setsid, setpgid
+        272, 308, 165, 166,         # unshare, setns, mount, umount2
+        321, 298, 323, 425, 426, 427,  # bpf, perf_event_open, userfaultfd, io_uring_*
+        250, 248, 249,              # keyctl, add_key, request_key
+        169, 246, 175, 176, 313,    # reboot, kexec_load, init_module, delete_module, finit_module
+    ]),
+    "aarch64": dict(audit=0xC00000B7, x32=False, clone=220, clone3=435, deny=[
+        221, 281,                   # execve, execveat
+        129, 130, 131, 138, 240,    # kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo
+        424, 434, 438,              # pidfd_send_signal, pidfd_open, pidfd_getfd
+        117, 270, 271,              # ptrace, process_vm_readv, process_vm_writev
+        157, 154,                   # setsid, setpgid
+        97, 268, 40, 39,            # unshare, setns, mount, umount2
+        280, 241, 282, 425, 426, 427,  # bpf, perf_event_open, userfaultfd, io_uring_*
+        219, 217, 218,              # keyctl, add_key, request_key
+        142, 104, 105, 106, 273,    # reboot, kexec_load, init_module, delete_module, finit_module
+    ]),
+}
+_CLONE_THREAD = 0x00010000
+_RET_ALLOW = 0x7FFF0000
+_RET_ERRNO = 0x00050000
+
+
+def _bpf(code, jt, jf, k):
+    return struct.pack("HBBI", code, jt, jf, k)
+
+
+def seccomp():
+    """Install the filter described in the module docstring. Returns a description or None."""
+    arch = _ARCH.get(platform.machine())
+    if not sys.platform.startswith("linux") or arch is None:
+        return None
+    LD, JEQ, JGE, JSET, RET = 0x20, 0x15, 0x35, 0x45, 0x06
+    eperm, enosys = _RET_ERRNO | 1, _RET_ERRNO | 38
+    deny = arch["deny"]
+    # Layout: 0 ld arch; 1 jeq arch; 2 ret eperm; 3 ld nr; [4 jge x32]; deny checks; clone3; clone;
+    # ret allow; ret eperm; ret enosys; clone: ld flags; jset thread; ret eperm; ret allow.
+    prog = [_bpf(LD, 0, 0, 4), _bpf(JEQ, 1, 0, arch["audit"]), _bpf(RET, 0, 0, eperm), _bpf(LD, 0, 0, 0)]
+    checks = len(deny) + 2 + (1 if arch["x32"] else 0)
+    # After the checks: [allow][eperm][enosys][clone block...]
+    allow_at = len(prog) + checks
+    eperm_at, enosys_at, clone_at = allow_at + 1, allow_at + 2, allow_at + 3
+    def jump_to(target):
+        here = len(prog)
+        return target - here - 1
+    if arch["x32"]:
+        prog.append(_bpf(JGE, jump_to(eperm_at), 0, 0x40000000))
+    for nr in deny:
+        prog.append(_bpf(JEQ, jump_to(eperm_at), 0, nr))
+    prog.append(_bpf(JEQ, jump_to(enosys_at), 0, arch["clone3"]))
+    prog.append(_bpf(JEQ, jump_to(clone_at), 0, arch["clone"]))
+    prog += [_bpf(RET, 0, 0, _RET_ALLOW), _bpf(RET, 0, 0, eperm), _bpf(RET, 0, 0, enosys)]
+    prog += [_bpf(LD, 0, 0, 16), _bpf(JSET, 1, 0, _CLONE_THREAD), _bpf(RET, 0, 0, eperm),
+             _bpf(RET, 0, 0, _RET_ALLOW)]
+    code = b"".join(prog)
+    buf = ctypes.create_string_buffer(code, len(code))
+    fprog = struct.pack("HxxxxxxP", len(prog), ctypes.addressof(buf))
+    fbuf = ctypes.create_string_buffer(fprog, len(fprog))
+    libc = _libc()
+    ul = ctypes.c_ulong
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, ul(1), ul(0), ul(0), ul(0)) != 0:
+        return None
+    if libc.prctl(PR_SET_SECCOMP, ul(SECCOMP_MODE_FILTER), ul(ctypes.addressof(fbuf)), ul(0), ul(0)) != 0:
+        return None
+    return "seccomp: no fork/exec/kill/ptrace"

@@ -1,0 +1,204 @@
+"""Library functions an exercise forbids, and how the grader catches their use.
+
+Where an exercise asks students to write an operation themselves, calling the library's
+version instead earns nothing for that question. The list for each assignment is the union of
+
+- the table below (one entry per chapter of the course), and
+- lines `# forbidden: name, name` in the master's raw `# ASSIGNMENT CONFIG` cell (YAML
+  comments, so otter ignores them), for additions by the author of an exercise.
+
+An entry is a dotted name: a function or class (`torch.nn.functional.conv2d`), or a module,
+which covers everything in it (`scipy.signal`); or a PyTorch operator pattern (`aten::conv*`)
+that catches the operator however it is reached (`F.conv2d`, `torch.conv2d`, `nn.Conv2d`,
+`torch._C._nn...`).
+
+Two checks, and either one zeroes the question:
+- static, here in the grader: the functions a question's tests call, and every function of the
+  notebook that they use, must not name a forbidden entry (import aliases resolved:
+  `import torch.nn.functional as F; F.conv2d` is `torch.nn.functional.conv2d`);
+- at run time, in the student process (autograder.sandbox): forbidden callables are wrapped and
+  the operator patterns watched while a graded call runs; a call raises and is recorded. The
+  course's own modules (BLOCKED) cannot be imported by a submission at all.
+A student may use forbidden functions outside graded calls (to check their own answer).
+"""
+import ast
+import re
+
+import nbformat
+
+TORCH_CONV = [
+    "torch.nn.functional.conv1d", "torch.nn.functional.conv2d", "torch.nn.functional.conv3d",
+    "torch.nn.functional.conv_transpose1d", "torch.nn.functional.conv_transpose2d",
+    "torch.nn.functional.conv_transpose3d", "torch.conv1d", "torch.conv2d", "torch.conv3d",
+    "torch.convolution", "torch._convolution", "torch.conv_transpose2d",
+    "torch.nn.Conv1d", "torch.nn.Conv2d", "torch.nn.Conv3d", "torch.nn.ConvTranspose2d",
+    "torch.nn.LazyConv2d",
+    "aten::convolution*", "aten::_convolution*", "aten::conv[123]d*", "aten::conv_transpose*",
+    "aten::cudnn_convolution*", "aten::mkldnn_convolution*", "aten::miopen_convolution*",
+    "aten::slow_conv*", "aten::thnn_conv*", "aten::_slow_conv*", "aten::_nnpack_spatial_convolution*",
+]
+TORCH_POOL = [
+    "torch.nn.functional.max_pool1d", "torch.nn.functional.max_pool2d", "torch.nn.functional.max_pool3d",
+    "torch.nn.functional.avg_pool1d", "torch.nn.functional.avg_pool2d", "torch.nn.functional.avg_pool3d",
+    "torch.nn.functional.adaptive_max_pool2d", "torch.nn.functional.adaptive_avg_pool2d",
+    "torch.nn.functional.lp_pool2d", "torch.nn.functional.fractional_max_pool2d",
+    "torch.max_pool1d", "torch.max_pool2d", "torch.avg_pool1d", "torch.adaptive_avg_pool1d",
+    "torch.nn.MaxPool2d", "torch.nn.AvgPool2d", "torch.nn.AdaptiveMaxPool2d", "torch.nn.AdaptiveAvgPool2d",
+    "aten::*max_pool*", "aten::*avg_pool*", "aten::*lp_pool*", "aten::*_pool2d*",
+]
+LIBRARIES = ["scipy.signal", "scipy.ndimage", "skimage", "cv2"]
+# The course's own code holds every answer (cnn_course.reference) and the tests' helpers
+# (exercise_checks: a copy of cnn_course/checks.py, written next to every student notebook,
+# with loop and unfold convolutions for the tests' timings). A submission may not import them
+# at all while it is graded.
+BLOCKED = ["cnn_course", "exercise_checks"]
+
+TABLE = {
+    "mlp-limits": [],
+    "translation-invariance": ["scipy.ndimage", "skimage", "cv2"],
+    "convolution": TORCH_CONV + LIBRARIES,
+    "stride": TORCH_CONV + LIBRARIES,
+    "padding": TORCH_CONV + LIBRARIES,
+    "channels": TORCH_CONV + LIBRARIES,
+    "pooling": TORCH_POOL + TORCH_CONV + LIBRARIES,
+    "gpu": TORCH_CONV + LIBRARIES,
+}
+
+COMMENT = re.compile(r"^\s*#\s*forbidden\s*:\s*(.*?)\s*$", re.I | re.M)
+
+
+def forbidden_for(aid, master=None):
+    """The forbidden entries of an assignment: the table, plus the master's comment lines."""
+    entries = list(TABLE.get(aid, [])) + BLOCKED
+    if master is not None:
+        nb = nbformat.read(master, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "raw" and cell.source.lstrip().upper().startswith("# ASSIGNMENT CONFIG"):
+                for line in COMMENT.findall(cell.source):
+                    entries += [e.strip() for e in line.split(",") if e.strip()]
+    return list(dict.fromkeys(entries))
+
+
+def blocked_modules(entries):
+    """Entries that the student process refuses to import at all (see BLOCKED)."""
+    return [e for e in entries if e.split(".")[0] in BLOCKED]
+
+
+# ----------------------------------------------------------------------------- static check
+
+def _parse(cells):
+    trees = []
+    for number, source in cells:
+        try:
+            trees.append((number, ast.parse(source)))
+        except (SyntaxError, ValueError):
+            pass
+    return trees
+
+
+def _text(node):
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+class Notebook:
+    """What the static check needs to know about a submission's code."""
+
+    def __init__(self, cells):
+        self.trees = _parse(cells)
+        self.aliases = {}
+        self.star = []
+        self.defs = {}
+        for number, tree in self.trees:
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    for a in node.names:
+                        if a.asname:
+                            self.aliases[a.asname] = a.name
+                        else:
+                            top = a.name.split(".")[0]
+                            self.aliases[top] = top
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    for a in node.names:
+                        if a.name == "*":
+                            self.star.append(node.module)
+                        else:
+                            self.aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+            for node in tree.body:
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    self.defs[node.name] = (number, node)
+                elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                    if isinstance(node.value, ast.Lambda):
+                        self.defs[node.targets[0].id] = (number, node.value)
+                    else:
+                        target = self.resolve(node.value)
+                        if target:
+                            self.aliases[node.targets[0].id] = target
+
+    def resolve(self, node):
+        """The dotted name an expression refers to, when it can be told without running it."""
+        if isinstance(node, ast.Name):
+            return self.aliases.get(node.id)
+        if isinstance(node, ast.Attribute):
+            base = self.resolve(node.value)
+            return f"{base}.{node.attr}" if base else None
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) and func.id not in self.aliases else self.resolve(func)
+            args = node.args
+            if name == "getattr" and len(args) >= 2 and _text(args[1]) is not None:
+                base = self.resolve(args[0])
+                return f"{base}.{_text(args[1])}" if base else None
+            if name in ("__import__", "importlib.import_module") and args and _text(args[0]) is not None:
+                return _text(args[0])
+        return None
+
+    def uses(self, names, entries):
+        """Forbidden entries used by the functions `names` and the notebook functions they call:
+        a list of (function, dotted name, cell number, line)."""
+        dotted_entries = [e for e in entries if not e.startswith("aten::")]
+
+        def forbidden(dotted):
+            return any(dotted == e or dotted.startswith(e + ".") for e in dotted_entries)
+
+        found, seen, todo = [], set(), [n for n in names if n in self.defs]
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            number, node = self.defs[name]
+            for sub in ast.walk(node):
+                dotted = None
+                if isinstance(sub, ast.Name):
+                    if sub.id in self.defs and sub.id not in seen:
+                        todo.append(sub.id)
+                    dotted = self.aliases.get(sub.id)
+                    if dotted is None and sub.id not in self.defs:
+                        for module in self.star:
+                            if forbidden(f"{module}.{sub.id}"):
+                                dotted = f"{module}.{sub.id}"
+                elif isinstance(sub, (ast.Attribute, ast.Call)):
+                    dotted = self.resolve(sub)
+                if dotted and forbidden(dotted):
+                    found.append((name, dotted, number, getattr(sub, "lineno", 0)))
+        unique = {}
+        for item in found:
+            unique.setdefault((item[0], item[1]), item)
+        # `signal.convolve2d` resolves both `signal` and `signal.convolve2d`: keep the longer.
+        return sorted(item for item in unique.values()
+                      if not any(other[0] == item[0] and other[2:] == item[2:] and other[1].startswith(item[1] + ".")
+                                 for other in unique.values()))
+
+
+def static_violations(cells, entries, question_functions):
+    """{question: [message, ...]} for the questions whose functions use a forbidden entry."""
+    if not entries:
+        return {}
+    nb = Notebook(cells)
+    out = {}
+    for question, names in question_functions.items():
+        messages = [f"{fn} uses {dotted} (cell {number}, line {line}), which this exercise forbids"
+                    for fn, dotted, number, line in nb.uses(names, entries)]
+        if messages:
+            out[question] = messages
+    return out

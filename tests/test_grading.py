@@ -1,0 +1,280 @@
+"""The grading command (`python -m autograder grade`) and the Gradescope zip, on real notebooks.
+
+The hostile submissions (tests/grading_cases.py) are the convolution exercise's student
+notebook with its answer cells filled in: correct, unanswered, looping, crashing, exiting,
+memory-hungry, renamed, re-kerneled, cut, shuffled, unreadable, and cheating in the ways
+FIELD-NOTES found to work against stock otter. They are all graded in ONE run of the real
+command, and each row of grades.csv is checked.
+"""
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import grading_cases
+from autograder import wire
+from autograder.forbidden import forbidden_for, static_violations
+from autograder.paths import ROOT
+
+FULL = 13  # q1: 8 tests, q2: 5 tests, one point each
+RUN = [sys.executable, "-m", "autograder", "grade"]
+LIMITS = ["--timeout", "4", "--cell-timeout", "10", "--memory", "1024"]
+CASES = grading_cases.hostile()
+
+
+def grade(folder, out, *extra, jobs=2):
+    proc = subprocess.run(RUN + ["convolution", str(folder), "-o", str(out), "-j", str(jobs), *LIMITS, *extra],
+                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with open(Path(out) / "grades.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    return proc, rows
+
+
+@pytest.fixture(scope="module")
+def hostile_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("grading")
+    folder, out = root / "submissions", root / "out"
+    grading_cases.write(folder, grading_cases.hostile(out_dir=out))
+    proc, rows = grade(folder, out)
+    return {"proc": proc, "rows": {r["submission"]: r for r in rows}, "order": [r["submission"] for r in rows],
+            "out": out, "folder": folder}
+
+
+def test_every_submission_has_a_row_feedback_and_a_log(hostile_run):
+    names = sorted(Path(n).stem for n in CASES)
+    assert hostile_run["order"] == names, "one row per file, in name order"
+    out = hostile_run["out"]
+    with open(out / "grades.csv", newline="") as f:
+        header = next(csv.reader(f))
+    assert header == ["submission", "q1", "q2", "total", "possible", "status"]
+    for name in names:
+        assert (out / "feedback" / f"{name}.md").exists()
+    log = (out / "grading.log").read_text()
+    assert all(f"== {name}:" in log for name in names)
+    assert "[" in hostile_run["proc"].stderr and "/" in hostile_run["proc"].stderr, "progress on stderr"
+    assert not [p for p in out.iterdir() if p.name.startswith(".")], "no temporary files left behind"
+
+
+@pytest.mark.parametrize("filename", sorted(CASES))
+def test_hostile_submission(filename, hostile_run):
+    expect = CASES[filename][1]
+    row = hostile_run["rows"][Path(filename).stem]
+    baseline = float(hostile_run["rows"]["unanswered"]["total"])
+    total = float(row["total"])
+    assert float(row["possible"]) == FULL, row
+    assert total == pytest.approx(float(row["q1"]) + float(row["q2"]))
+    score = expect["score"]
+    if score == "full":
+        assert total == FULL, row
+    elif score == "baseline":
+        assert total <= baseline, f"a cheat scored more than the unanswered notebook: {row}"
+    elif isinstance(score, dict):
+        full = {"q1": 8, "q2": 5}
+        for q, points in score.items():
+            if points == "full":
+                assert float(row[q]) == full[q], row
+            elif points == "some":
+                assert 0 < float(row[q]) < full[q], row
+            else:
+                assert float(row[q]) == points, row
+    else:
+        assert total == score, row
+    status = expect.get("status")
+    if status == "ok":
+        assert row["status"] == "ok", row
+    elif status:
+        for fragment in status:
+            assert fragment in row["status"], row
+    assert "\n" not in row["status"]
+
+
+def test_baseline_is_what_an_unanswered_notebook_earns(hostile_run):
+    # The unanswered functions return None without touching their inputs: they pass the two
+    # "inputs not modified" tests and nothing else. Every cheat is held to this.
+    row = hostile_run["rows"]["unanswered"]
+    assert (row["q1"], row["q2"], row["total"]) == ("1", "1", "2")
+
+
+def test_cheats_could_not_touch_the_grader_outputs(hostile_run):
+    out = hostile_run["out"]
+    assert "cheat_reads_answer_key,8,5,13" not in (out / "grades.csv").read_text()
+    feedback = (out / "feedback" / "cheat_reads_answer_key.md").read_text()
+    assert feedback.startswith("# convolution: feedback for cheat_reads_answer_key")
+
+
+def test_forbidden_function_feedback_names_it(hostile_run):
+    text = (hostile_run["out"] / "feedback" / "cheat_uses_conv2d.md").read_text()
+    assert "torch.nn.functional.conv2d" in text and "forbids" in text
+    hidden = (hostile_run["out"] / "feedback" / "cheat_hides_conv2d.md").read_text()
+    assert "forbids" in hidden
+
+
+def test_feedback_withholds_hidden_tests(hostile_run):
+    """The student sees public tests with their messages and a count of hidden tests passed;
+    the instructor's log has everything."""
+    text = (hostile_run["out"] / "feedback" / "mutates_input.md").read_text()
+    assert "hidden tests:" in text
+    assert "test_inputs_not_modified" not in text and "changed its input" not in text
+    log = (hostile_run["out"] / "grading.log").read_text()
+    assert "FAIL hidden test_inputs_not_modified" in log and "changed its input" in log
+    public = (hostile_run["out"] / "feedback" / "unanswered.md").read_text()
+    assert "FAILED: `test_worked_example`" in public and "returned None" in public
+
+
+def test_looping_function_costs_one_timeout_per_function(hostile_run):
+    log = (hostile_run["out"] / "grading.log").read_text()
+    section = log.split("== loop_in_function:")[1].split("\n== ")[0]
+    assert section.count("did not return within 4 s: stopped") == 1, section
+    assert section.count("not called again") == 7, section
+
+
+def test_student_process_is_confined(hostile_run):
+    """On Linux the student process runs under Landlock and seccomp where the kernel has them."""
+    log = (hostile_run["out"] / "grading.log").read_text()
+    assert "student process: limits" in log
+    if sys.platform.startswith("linux"):
+        from autograder import confine
+        if confine.landlock_abi() >= 1:
+            assert "Landlock" in log
+        assert "seccomp" in log
+
+
+@pytest.fixture(scope="module")
+def gpu_tests(tmp_path_factory, hostile_run):
+    """The convolution tests plus a question that needs a GPU (named q3_gpu)."""
+    tests = tmp_path_factory.mktemp("gpu-tests")
+    cache = ROOT / "_build" / "grading" / "convolution"
+    shutil.copytree(cache / "tests", tests / "tests")
+    shutil.copy(cache / "exercise_checks.py", tests / "exercise_checks.py")
+    (tests / "tests" / "q3_gpu.py").write_text(
+        'from otter.test_files import test_case\n\nOK_FORMAT = False\n\nname = "q3_gpu"\npoints = 2\n\n'
+        '@test_case(points=None, hidden=False)\ndef test_on_the_gpu(corr2d):\n'
+        '    import torch\n    assert torch.cuda.is_available(), "skipped: no GPU"\n'
+        '    x = torch.ones(4, 4, device="cuda")\n    corr2d(x.cpu().numpy(), x[:2, :2].cpu().numpy())\n')
+    return tests / "tests"
+
+
+def test_same_folder_same_csv_and_gpu_questions(tmp_path, hostile_run, gpu_tests):
+    """Grading twice into the same output folder gives the same bytes; the scores agree with
+    the big run; without a GPU a `_gpu` question is left out of `possible` and said so."""
+    folder = tmp_path / "few"
+    folder.mkdir()
+    names = ["correct", "mutates_input", "unanswered", "invalid_json"]
+    for name in names:
+        shutil.copy(hostile_run["folder"] / f"{name}.ipynb", folder)
+    out = tmp_path / "out"
+    _, rows = grade(folder, out, "--tests", str(gpu_tests), jobs=1)
+    first = (out / "grades.csv").read_bytes()
+    (out / "feedback" / "stale.md").write_text("from an earlier run")
+    _, again = grade(folder, out, "--tests", str(gpu_tests), jobs=1)
+    assert (out / "grades.csv").read_bytes() == first
+    assert not (out / "feedback" / "stale.md").exists()
+    assert [r["submission"] for r in rows] == sorted(names)
+    import torch
+    for r in rows:
+        big = hostile_run["rows"][r["submission"]]
+        assert (r["q1"], r["q2"]) == (big["q1"], big["q2"])
+        if torch.cuda.is_available():
+            continue
+        assert r["q3_gpu"] == ""
+        assert r["possible"] == str(FULL)
+        if r["submission"] != "invalid_json":
+            assert r["status"].endswith("GPU questions not graded: no GPU"), r
+    correct = next(r for r in rows if r["submission"] == "correct")
+    if not torch.cuda.is_available():
+        assert correct["status"] == "ok; GPU questions not graded: no GPU"
+
+
+def test_unknown_assignment_is_an_error(tmp_path):
+    proc = subprocess.run(RUN + ["no-such-chapter", str(tmp_path), "-o", str(tmp_path / "out")], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0 and "no such master notebook" in proc.stdout + proc.stderr
+
+
+# ----------------------------------------------------------------------------- Gradescope
+
+@pytest.fixture(scope="module")
+def gradescope_zip(tmp_path_factory):
+    path = tmp_path_factory.mktemp("gradescope") / "convolution.zip"
+    proc = subprocess.run([sys.executable, "-m", "autograder", "gradescope", "convolution", "-o", str(path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    return path
+
+
+def run_on_gradescope(zip_path, notebook, root):
+    """Lay the zip out as Gradescope does (/autograder/source, /autograder/submission) and run
+    what run_autograder runs."""
+    (root / "source").mkdir(parents=True)
+    (root / "submission").mkdir()
+    with zipfile.ZipFile(zip_path) as z:
+        z.extractall(root / "source")
+    nbformat_write(notebook, root / "submission" / "my notebook.ipynb")
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root))
+    proc = subprocess.run([sys.executable, str(root / "source" / "run_otter.py")], env=env, cwd=root,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads((root / "results" / "results.json").read_text())
+
+
+def nbformat_write(nb, path):
+    import nbformat
+    nbformat.write(nb, path)
+
+
+def test_gradescope_zip_has_otters_layout(gradescope_zip):
+    with zipfile.ZipFile(gradescope_zip) as z:
+        names = set(z.namelist())
+        assert {"run_autograder", "setup.sh", "environment.yml", "otter_config.json", "run_otter.py",
+                "tests/q1.py", "tests/q2.py", "files/exercise_checks.py", "autograder/sandbox.py"} <= names
+        assert "autograder.gradescope" in z.read("run_otter.py").decode()
+        assert "matplotlib" in z.read("environment.yml").decode()
+
+
+def test_gradescope_grades_like_the_command(gradescope_zip, tmp_path, hostile_run):
+    honest = grading_cases.hostile()["mutates_input.ipynb"][0]
+    result = run_on_gradescope(gradescope_zip, honest, tmp_path / "honest")
+    row = hostile_run["rows"]["mutates_input"]
+    assert result["score"] == float(row["total"])
+    visible = [t for t in result["tests"] if t.get("visibility") == "visible"]
+    assert [(t["name"], t["score"]) for t in visible] == [("q1", float(row["q1"])), ("q2", float(row["q2"]))]
+    assert all("changed its input" not in t["output"] for t in visible), "hidden details are for instructors"
+    assert any(t.get("visibility") == "hidden" and "changed its input" in t["output"] for t in result["tests"])
+
+
+
+# ----------------------------------------------------------------------------- units
+
+def test_wire_refuses_what_could_run_code_in_the_grader():
+    tree, blobs = wire.encode({"a": np.arange(6.0).reshape(2, 3), "t": (1, None, "x")})
+    back = wire.decode(tree, [memoryview(b) for b in blobs])
+    assert np.array_equal(back["a"], np.arange(6.0).reshape(2, 3)) and back["t"] == (1, None, "x")
+    import pickle
+    for bad in [{"p": 0}, {"a": 0, "dtype": "|O", "shape": [1]}, {"a": 0, "dtype": "<f8", "shape": [99]},
+                {"zz": 1}, [1, 2]]:
+        with pytest.raises(wire.WireError):
+            wire.decode(bad, [memoryview(pickle.dumps(object()))])
+    odd = wire.decode(*wire.encode(object()))
+    assert isinstance(odd, wire.Opaque) and type(odd).__name__ == "object"
+
+
+def test_static_check_resolves_aliases():
+    cells = [(1, "import torch.nn.functional as F\nfrom scipy import signal as s\n"),
+             (2, "def helper(x, k):\n    return F.conv2d(x, k)\n"),
+             (3, "def corr2d(x, k):\n    return helper(x, k)\n"),
+             (4, "def convolve2d(x, k):\n    return s.convolve2d(x, k)\n"),
+             (5, "print(F.conv2d)  # outside a graded function: allowed\n")]
+    found = static_violations(cells, forbidden_for("convolution"), {"q1": ["corr2d"], "q2": ["convolve2d"]})
+    assert "torch.nn.functional.conv2d" in found["q1"][0] and "helper" in found["q1"][0]
+    assert "scipy.signal.convolve2d" in found["q2"][0]
+    clean = static_violations([(1, "import numpy as np\ndef corr2d(x, k):\n    return np.zeros(1)\n")],
+                              forbidden_for("convolution"), {"q1": ["corr2d"]})
+    assert clean == {}
