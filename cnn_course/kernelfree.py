@@ -40,7 +40,7 @@ import io
 import itertools
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 __all__ = ["Dropdown", "IntSlider", "interactive", "scripted", "as_html", "png_html", "KernelFreeMixin"]
 
