@@ -490,8 +490,12 @@ class Session:
         except (wire.WireError, ValueError, KeyError, TypeError, IndexError) as e:
             if self.child is not None and self.child[0] == pid:
                 self.stop(kill=True)
+            self.crashes[name] += 1
+            message = f"{name}() sent an invalid reply ({str(e)[:200]})"
+            if self.crashes[name] >= 2:
+                self.blocked[name] = ProcessEnded(message + "; not called again")
             self.note(f"{name}() garbled the grader's connection")
-            raise ProcessEnded(f"{name}() sent an invalid reply ({str(e)[:200]})") from None
+            raise ProcessEnded(message) from None
         return self.reply(name, head, inputs)  # outside the try: the student's own exception goes to the test
 
     def reply(self, name, head, inputs):

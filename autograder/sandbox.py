@@ -37,6 +37,7 @@ from . import confine, wire
 
 
 _clock = time.perf_counter  # taken before any student code can replace time.perf_counter
+MAX_REPLY = 512 * 2**20  # bytes of arrays in one reply (the grader refuses more)
 
 # ----------------------------------------------------------------------------- tripwires
 
@@ -379,19 +380,25 @@ def _stub_modules(namespace):
     namespace["display"] = lambda *args, **kwargs: None
 
 
-def _where(tb):
-    """'cell 6, line 12' for the innermost frame of a traceback that is in the submission."""
+def _where(tb, cell=None):
+    """'cell 6, line 12': where a traceback is in the submission: in `cell` (a cell file name)
+    if given and found there, else the innermost frame that is in a cell."""
     where = None
     for frame, lineno in traceback.walk_tb(tb):
         name = frame.f_code.co_filename
+        if cell is not None and name == cell:
+            return f"{name[1:-1]}, line {lineno}"
         if name.startswith("<cell "):
             where = f"{name[1:-1]}, line {lineno}"
     return where
 
 
-def _error(exc):
+def _error(exc, cell=None):
+    where = _where(exc.__traceback__, cell)
+    if where is None and isinstance(exc, SyntaxError) and cell:
+        where = f"{cell[1:-1]}, line {exc.lineno}" if exc.lineno else cell[1:-1]
     return {"type": type(exc).__name__, "module": type(exc).__module__,
-            "message": _text(exc)[:2000], "where": _where(exc.__traceback__)}
+            "message": _text(exc)[:2000], "where": where}
 
 
 def _text(exc):
@@ -465,8 +472,8 @@ class Child:
             linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
             try:
                 tree = ast.parse(source, filename=filename)
-            except SyntaxError as exc:
-                self.send({"op": "error", "cell": number, "stmt": 0, "error": _error(exc)})
+            except Exception as exc:  # SyntaxError; ValueError for null bytes
+                self.send({"op": "error", "cell": number, "stmt": 0, "error": _error(exc, filename)})
                 continue
             for index, stmt in enumerate(tree.body):
                 if [number, index] in skip:
@@ -476,7 +483,7 @@ class Child:
                     code = compile(ast.Module(body=[stmt], type_ignores=[]), filename, "exec")
                     exec(code, self.namespace)
                 except BaseException as exc:  # SystemExit and KeyboardInterrupt end the cell only
-                    self.send({"op": "error", "cell": number, "stmt": index, "error": _error(exc)})
+                    self.send({"op": "error", "cell": number, "stmt": index, "error": _error(exc, filename)})
                     break
         self.send({"op": "ready", "names": self.describe(names)})
 
@@ -547,12 +554,19 @@ class Child:
         else:
             reply["error"] = error
         try:
-            self.send(reply)
-        except (TypeError, ValueError, RecursionError) as exc:
-            self.send({"op": "reply", "id": call_id, "ok": False, "hits": list(STATE.hits), "mutated": [],
-                       "error": {"type": "TypeError", "module": "builtins",
-                                 "message": f"the value returned could not be sent to the grader: {exc}",
-                                 "where": None}})
+            tree, blobs = wire.encode(reply)
+            if sum(len(b) for b in blobs) > MAX_REPLY:
+                raise ValueError(f"it is larger than {MAX_REPLY // 2**20} MB")
+        except Exception as exc:  # MemoryError included
+            tree = blobs = None
+            failure = {"op": "reply", "id": call_id, "ok": False, "hits": list(STATE.hits), "mutated": [],
+                       "error": {"type": "ValueError", "module": "builtins",
+                                 "message": f"the value returned could not be sent to the grader: {_text(exc)[:200]}",
+                                 "where": None}}
+        if tree is None:
+            self.send(failure)
+        else:
+            wire.send(self.sock, tree, blobs)
 
 
 def _synchronize():
