@@ -364,10 +364,14 @@ def log_text(aid, outcome, table):
 # ----------------------------------------------------------------------------- the command
 
 def submissions_in(folder):
+    """The .ipynb files of a folder (not its subfolders), by name. Hidden files (`.name`, such
+    as the `._name.ipynb` that macOS puts in zip files) are not submissions."""
     folder = Path(folder)
     if not folder.is_dir():
         raise GradingError(f"{folder}: no such folder")
-    return sorted((p for p in folder.iterdir() if p.suffix == ".ipynb" and p.is_file()), key=lambda p: p.name)
+    return sorted((p for p in folder.iterdir()
+                   if p.suffix.lower() == ".ipynb" and not p.name.startswith(".") and p.is_file()),
+                  key=lambda p: p.name)
 
 
 def grade_folder(aid, folder, out, tests, forbidden, exercise_imports=(), jobs=None, timeout=10.0,

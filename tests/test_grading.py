@@ -43,6 +43,8 @@ def hostile_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("grading")
     folder, out = root / "submissions", root / "out"
     grading_cases.write(folder, grading_cases.hostile(out_dir=out))
+    (folder / "._correct.ipynb").write_bytes(b"\x00\x05\x16\x07")  # macOS zip litter: not a submission
+    (folder / "notes.txt").write_text("not a notebook")
     proc, rows = grade(folder, out)
     return {"proc": proc, "rows": {r["submission"]: r for r in rows}, "order": [r["submission"] for r in rows],
             "out": out, "folder": folder}
@@ -50,7 +52,7 @@ def hostile_run(tmp_path_factory):
 
 def test_every_submission_has_a_row_feedback_and_a_log(hostile_run):
     names = sorted(Path(n).stem for n in CASES)
-    assert hostile_run["order"] == names, "one row per file, in name order"
+    assert hostile_run["order"] == names, "one row per .ipynb file (hidden files aside), in name order"
     out = hostile_run["out"]
     with open(out / "grades.csv", newline="") as f:
         header = next(csv.reader(f))
