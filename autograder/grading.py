@@ -330,7 +330,7 @@ class Session:
                 self.skip.append([position[0], position[1]])
                 self.note(f"cell {position[0]} (line {position[2]}) did not finish within "
                           f"{cfg['cell_timeout']:g} s: stopped, rest of that cell skipped")
-            except wire.PeerClosed:
+            except (wire.PeerClosed, OSError):
                 status = self.stop(kill=False)
                 if position is None:
                     self.note(f"the student process ended before running any cell ({status})")
@@ -353,7 +353,7 @@ class Session:
     def send(self, message, inputs=None):
         tree, blobs = wire.encode(message, callback=self.register_callback, function_ref=self.own_name,
                                   allow_pickle=True, inputs=inputs)
-        wire.send(self.child[1], tree, blobs)
+        wire.send(self.child[1], tree, blobs, timeout=max(self.worker.config["call_timeout"], 30.0))
 
     def receive(self, deadline, sock=None):
         sock = sock or self.child[1]
@@ -526,7 +526,10 @@ class Session:
             message = {"op": "cbreply", "token": token, "ok": False, "message": f"{type(e).__name__}: {e}"[:500]}
         tree, blobs = wire.encode(message, callback=self.register_callback, function_ref=self.own_name,
                                   allow_pickle=True)
-        wire.send(sock, tree, blobs)
+        try:
+            wire.send(sock, tree, blobs, timeout=max(self.worker.config["call_timeout"], 30.0))
+        except OSError:
+            pass  # the student process is gone or stuck: the pending call will find out
 
 
 def _signature(node):

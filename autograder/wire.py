@@ -355,9 +355,11 @@ def decode(tree, blobs, **kwargs):
 
 # ----------------------------------------------------------------------------- framing
 
-def send(sock, tree, blobs=()):
-    """Send one message: a JSON-able tree (already encoded) and its blobs."""
+def send(sock, tree, blobs=(), timeout=None):
+    """Send one message: a JSON-able tree (already encoded) and its blobs. With a timeout, a
+    peer that stops reading raises socket.timeout (an OSError) instead of blocking forever."""
     text = _dumps({"v": tree, "b": [len(b) for b in blobs]}, allow_nan=False).encode()
+    sock.settimeout(timeout)
     sock.sendall(HEADER.pack(len(text), sum(len(b) for b in blobs)) + text)
     for b in blobs:
         if b:
