@@ -1,8 +1,8 @@
 """The student side of grading: a warm "zygote" process and the student processes it forks.
 
-`python -m autograder.sandbox FD CONFIG_JSON` starts a zygote: it imports numpy, torch,
-matplotlib (and the other modules the exercise uses) once, installs the forbidden-function
-tripwires, and then waits on the control socket FD (length-prefixed JSON messages, see
+`python -m autograder.sandbox FD CONFIG_JSON` starts a zygote: it imports numpy, matplotlib
+(and torch and the other modules the exercise uses) once, installs the forbidden-function
+tripwires (and the import hooks that wrap forbidden functions of modules imported later), and then waits on the control socket FD (length-prefixed JSON messages, see
 `read_frame`). For each submission the grader sends it a
 socket; the zygote forks a child that owns that socket. The child
 
