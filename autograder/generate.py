@@ -31,13 +31,17 @@ torch
 
 SETUP_CELL = '''\
 # Run this cell first; do not edit it. It installs the grading tool where it is missing
-# (on Colab) and writes this exercise's public tests next to the notebook.
-import importlib.util, pathlib, subprocess, sys
+# (on Colab) and writes this exercise's public tests next to the notebook. A grader's copy
+# of a test (one with hidden cases, as under otter run or Gradescope) is left as it is.
+import importlib.util, pathlib, re, subprocess, sys
 if importlib.util.find_spec("otter") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "otter-grader=={version}"], check=True)
 for _name, _text in {files}.items():
-    pathlib.Path(_name).parent.mkdir(parents=True, exist_ok=True)
-    pathlib.Path(_name).write_text(_text, encoding="utf-8")
+    _path = pathlib.Path(_name)
+    if _path.exists() and re.search(r"hidden\\W*True", _path.read_text(encoding="utf-8")):
+        continue
+    _path.parent.mkdir(parents=True, exist_ok=True)
+    _path.write_text(_text, encoding="utf-8")
 '''
 
 

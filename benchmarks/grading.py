@@ -9,9 +9,8 @@ default 2) and, in the same run, with `otter run` one submission after another, 
 seconds per submission of each and whether their scores agree.
 
 For `otter run`, each submission is copied as convolution.ipynb (otter opens the notebook by the
-assignment's name) without its first cell: that cell writes the public tests into ./tests, and
-under `otter run` it would overwrite the hidden tests that otter has just put there, so that
-otter would grade the public tests only.
+assignment's name), first cell included: that cell writes the public tests into ./tests but
+leaves a test file that already holds hidden cases (otter's) alone.
 """
 import argparse
 import csv
@@ -38,10 +37,8 @@ AID = "convolution"
 
 
 def otter_copy(nb, folder):
-    """The submission as otter run needs it: named like the assignment, python3 kernel, no setup cell."""
+    """The submission as otter run needs it: named like the assignment, python3 kernel."""
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))
-    if nb.cells and "writes this exercise's public tests" in nb.cells[0].source:
-        del nb.cells[0]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     folder.mkdir(parents=True)
     path = folder / f"{AID}.ipynb"

@@ -8,6 +8,7 @@ the ladder of convolution implementations; and the committed GPU measurement.
 torch is imported only where it is used.
 """
 import datetime
+import html
 import json
 import platform
 import statistics
@@ -246,15 +247,41 @@ def label(row):
     return f"{row['method']} [{where}, {dtype}]"
 
 
-def table(rows):
-    """The ladder as a pandas DataFrame: median milliseconds and GFLOP/s, one row per rung."""
-    import pandas as pd
+class Table:
+    """A small table that shows as HTML in a notebook and as aligned text in a terminal
+    (no pandas: a fresh Colab runtime has it, but the course does not need it)."""
 
-    df = pd.DataFrame([{"layer": r["layer"], "implementation": label(r),
-                        "median ms": None if r["median_s"] is None else round(r["median_s"] * 1e3, 3),
-                        "GFLOP/s": None if r["gflops"] is None else round(r["gflops"], 2),
-                        "note": r["note"]} for r in rows])
-    return df.set_index(["layer", "implementation"])
+    def __init__(self, columns, rows):
+        self.columns, self.rows = list(columns), [list(r) for r in rows]
+
+    def __len__(self):
+        return len(self.rows)
+
+    @staticmethod
+    def _cell(value):
+        return "" if value is None else str(value)
+
+    def to_string(self):
+        cells = [self.columns] + [[self._cell(v) for v in row] for row in self.rows]
+        widths = [max(len(row[i]) for row in cells) for i in range(len(self.columns))]
+        return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells)
+
+    __repr__ = to_string
+
+    def _repr_html_(self):
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(self._cell(v))}</td>" for v in row) + "</tr>"
+                       for row in self.rows)
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def table(rows):
+    """The ladder as a `Table`: median milliseconds and GFLOP/s, one row per rung."""
+    return Table(["layer", "implementation", "median ms", "GFLOP/s", "note"],
+                 [[r["layer"], label(r),
+                   None if r["median_s"] is None else round(r["median_s"] * 1e3, 3),
+                   None if r["gflops"] is None else round(r["gflops"], 2),
+                   r["note"]] for r in rows])
 
 
 def figure_height(*row_lists):

@@ -1,6 +1,9 @@
 """Every exercise: generated from its master, current, leak-free, and its tests catch the classic mistakes."""
 import importlib
+import re
 import shutil
+import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -83,6 +86,28 @@ def test_classic_mistake_fails_with_a_pointed_message(aid, question, functions, 
     assert result.score < result.possible, f"no test of {question} catches this mistake"
     messages = [c.message for c in result.failures()]
     assert any(message in m for m in messages), f"no failure message mentions {message!r}:\n" + "\n".join(messages)
+
+
+@pytest.mark.parametrize("aid", IDS)
+def test_first_cell_keeps_a_graders_hidden_tests(aid, generated, tmp_path):
+    """Where tests/ already holds the grader's copy of a test (public and hidden cases, as under
+    otter run or Gradescope), the student notebook's first cell leaves it alone; it writes the
+    public tests that are missing and replaces stale public ones."""
+    graded = sorted((generated(aid) / "autograder" / aid / "tests").glob("*.py"))
+    with_hidden = [p for p in graded if re.search(r"hidden\W*True", p.read_text())]
+    assert with_hidden, "every exercise has hidden tests"
+    (tmp_path / "tests").mkdir()
+    shutil.copy(with_hidden[0], tmp_path / "tests" / with_hidden[0].name)
+    stale_public = next((p for p in graded if p != with_hidden[0]), None)
+    if stale_public:
+        (tmp_path / "tests" / stale_public.name).write_text("an old public test\n")
+    first_cell = nbformat.read(student_path(aid), as_version=4).cells[0].source
+    subprocess.run([sys.executable, "-c", first_cell], cwd=tmp_path, check=True, timeout=120)
+    assert (tmp_path / "tests" / with_hidden[0].name).read_text() == with_hidden[0].read_text()
+    for p in graded:
+        if p != with_hidden[0]:
+            written = (tmp_path / "tests" / p.name).read_text()
+            assert "hidden" in written and not re.search(r"hidden\W*True", written), p.name
 
 
 def _run_notebook(path, cwd):

@@ -253,6 +253,24 @@ def test_gradescope_grades_like_the_command(gradescope_zip, tmp_path, hostile_ru
 
 
 
+def test_stock_otter_run_grades_the_hidden_tests(tmp_path, hostile_run, generated):
+    """Stock `otter run` with the generated autograder zip, on a submission whose first cell is
+    intact: that cell writes the public tests, and must leave otter's hidden ones in place. The
+    submission changes its input, which only a hidden test catches."""
+    zip_path = generated("convolution") / "autograder" / "convolution-autograder.zip"
+    submission = tmp_path / "convolution.ipynb"
+    nbformat_write(grading_cases.hostile()["mutates_input.ipynb"][0], submission)
+    otter = Path(sys.executable).with_name("otter")
+    proc = subprocess.run([str(otter), "run", "-a", str(zip_path), "-o", str(tmp_path), str(submission)],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert (tmp_path / "results.json").exists(), proc.stdout + proc.stderr
+    results = json.loads((tmp_path / "results.json").read_text())
+    scores = {t["name"]: t.get("score") for t in results["tests"]}
+    row = hostile_run["rows"]["mutates_input"]
+    assert float(row["total"]) < FULL, "the hidden tests should catch the changed input"
+    assert (scores["q1"], scores["q2"]) == (float(row["q1"]), float(row["q2"])), (scores, row)
+
+
 # ----------------------------------------------------------------------------- units
 
 def test_wire_refuses_what_could_run_code_in_the_grader():

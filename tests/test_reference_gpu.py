@@ -137,7 +137,9 @@ def test_ladder_on_a_cpu_says_the_gpu_rows_did_not_run():
     if not torch.cuda.is_available():
         gpu = [r for r in rows if r["device"] == "cuda"]
         assert gpu and all(r["median_s"] is None and r["note"] == timing.NO_GPU for r in gpu)
-    assert len(timing.table(rows)) == len(rows)
+    shown = timing.table(rows)
+    assert len(shown) == len(rows)
+    assert timing.label(ran[-1]) in shown.to_string() and timing.label(ran[-1]) in shown._repr_html_()
 
 
 def test_no_committed_file_means_none_and_a_cpu_file_is_refused(tmp_path):
