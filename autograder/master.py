@@ -8,32 +8,29 @@ def _marker(cell):
     return cell.source.strip().splitlines()[0].strip().upper() if cell.source.strip() else ""
 
 
-def solution_cells(master_path):
-    """Code cells inside raw `# BEGIN SOLUTION` ... `# END SOLUTION` blocks of a master."""
+def _code_cells_between(master_path, begin, end):
+    """Code cells inside raw `begin` ... `end` marker cells of a master."""
     nb = nbformat.read(master_path, as_version=4)
     inside, cells = False, []
     for cell in nb.cells:
-        if cell.cell_type == "raw" and _marker(cell) == "# BEGIN SOLUTION":
+        if cell.cell_type == "raw" and _marker(cell) == begin:
             inside = True
-        elif cell.cell_type == "raw" and _marker(cell) == "# END SOLUTION":
+        elif cell.cell_type == "raw" and _marker(cell) == end:
             inside = False
         elif inside and cell.cell_type == "code":
-            cells.append(cell.source)
+            cells.append(cell)
     return cells
+
+
+def solution_cells(master_path):
+    """Code cells inside raw `# BEGIN SOLUTION` ... `# END SOLUTION` blocks of a master."""
+    return [cell.source for cell in _code_cells_between(master_path, "# BEGIN SOLUTION", "# END SOLUTION")]
 
 
 def test_cells(master_path):
     """(hidden, source) for every test cell of a master."""
-    nb = nbformat.read(master_path, as_version=4)
-    inside, cells = False, []
-    for cell in nb.cells:
-        if cell.cell_type == "raw" and _marker(cell) == "# BEGIN TESTS":
-            inside = True
-        elif cell.cell_type == "raw" and _marker(cell) == "# END TESTS":
-            inside = False
-        elif inside and cell.cell_type == "code":
-            cells.append((_marker(cell) == "# HIDDEN", cell.source))
-    return cells
+    return [(_marker(cell) == "# HIDDEN", cell.source)
+            for cell in _code_cells_between(master_path, "# BEGIN TESTS", "# END TESTS")]
 
 
 def solution_lines(master_path):

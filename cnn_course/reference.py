@@ -387,16 +387,6 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
 # --- GPU: im2col (gpu)
 
 
-def _gpu_pair(value, name, minimum):
-    """stride or padding as PyTorch takes them: an int or an (h, w) pair -> (h, w) ints."""
-    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in pair):
-        raise ValueError(f"{name} must be an int or an (h, w) pair of ints; got {value!r}")
-    if min(pair) < minimum:
-        raise ValueError(f"{name} must be at least {minimum}; got {value!r}")
-    return int(pair[0]), int(pair[1])
-
-
 def _float_array(a):
     """a as a numpy array of floats: float32 and float64 stay as they are, anything else -> float64."""
     a = np.asarray(a)
@@ -412,8 +402,8 @@ def conv2d_shapes(x_shape, w_shape, stride=1, padding=0):
     C_out, C_w, kh, kw = w_shape
     if C_w != C_in:
         raise ValueError(f"x has {C_in} channels but w expects {C_w}")
-    sh, sw = _gpu_pair(stride, "stride", 1)
-    ph, pw = _gpu_pair(padding, "padding", 0)
+    sh, sw = _hw(stride, "stride", 1)
+    ph, pw = _hw(padding, "padding", 0)
     if kh > H + 2 * ph or kw > W + 2 * pw:
         raise ValueError(f"kernel ({kh}, {kw}) is larger than the padded input ({H + 2 * ph}, {W + 2 * pw})")
     return N, C_in, (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1, C_out, kh, kw, sh, sw, ph, pw
