@@ -333,7 +333,9 @@ def feedback_text(aid, outcome, table):
         lines.append("")
     notes = list(outcome.notes) + [f"{where}: {text}" for _, where, text in outcome.cell_errors]
     if notes:
-        lines += ["## What happened while your notebook ran", ""] + [f"- {one_line(n, 500)}" for n in notes] + [""]
+        lines += ["## What happened while your notebook ran", "",
+                  "(Cells are counted from the top of the notebook, from 1, text cells included.)", ""]
+        lines += [f"- {one_line(n, 500)}" for n in notes] + [""]
     return "\n".join(lines)
 
 

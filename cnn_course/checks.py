@@ -45,6 +45,14 @@ def expect_unchanged(before, after, name, call):
         raise AssertionError(f"{call} changed its input `{name}`: a function must not modify its arguments")
 
 
+def expect_answered(result, call):
+    """Assert that the call returned something. An answer cell still at `...` returns None and
+    leaves its inputs alone: the tests that check inputs are left unchanged give it no point."""
+    if result is None:
+        raise AssertionError(f"{call} returned None: write the function first (this test checks that "
+                             "a working answer leaves its inputs unchanged)")
+
+
 def random_array(rng, *shape):
     """Floats in [-1, 1) of the given shape from a numpy Generator."""
     return rng.uniform(-1.0, 1.0, size=shape)
@@ -531,11 +539,12 @@ def check_inputs_unchanged(fn, call, *args, **kwargs):
     names = ["image", "kernel"]
     before = [np.array(a, copy=True) for a in args]
     try:
-        fn(*args, **kwargs)
+        result = fn(*args, **kwargs)
     except Exception as e:
         raise AssertionError(f"{call} raised {type(e).__name__}: {e}") from None
     for arg_name, b4, a in zip(names, before, args):
         expect_unchanged(b4, a, arg_name, call)
+    expect_answered(result, call)
 
 
 # --- channels, pooling
@@ -849,12 +858,13 @@ def expect_inputs_unchanged(fn, name, *args, **kwargs):
     call = _call_text(name, shown, kwargs)
     before = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
     try:
-        fn(*args, **kwargs)
+        result = fn(*args, **kwargs)
     except Exception as e:
         raise AssertionError(f"{call} raised {type(e).__name__}: {e}") from None
     for arg_name, b4, a in zip(names, before, args):
         if isinstance(a, np.ndarray):
             expect_unchanged(b4, a, arg_name, call)
+    expect_answered(result, call)
 
 
 # --- gpu

@@ -95,16 +95,23 @@ def convolve2d(image, kernel):
 '''
 
 
+ZEROS = dict(corr2d="def corr2d(image, kernel):\n    return np.zeros((1, 1))\n",
+             convolve2d="def convolve2d(image, kernel):\n    return np.zeros((1, 1))\n")
+
+
 def hostile(out_dir=None):
     """{file name: (notebook or raw bytes, what the test expects)}: every hostile case.
 
-    Expectations: "full" (13/13), "baseline" (no more than the unanswered notebook), or a dict
-    {question: points} for the cases that lose exactly one question; `status` fragments."""
+    Expectations: "full" (13/13), "baseline" (no more than the unanswered notebook), "zeros" (no
+    more than the honest notebook whose functions return zeros, for cheats that return zeros), or
+    a dict {question: points} for the cases that lose exactly one question; `status` fragments."""
     cases = {}
     out_dir = str(out_dir or "/nonexistent")
 
     cases["correct.ipynb"] = (filled(), {"score": "full", "status": "ok"})
     cases["unanswered.ipynb"] = (student_notebook(), {"score": "baseline", "status": "ok"})
+    # Wrong but honest: it leaves its inputs alone, which is all it earns (one test per question).
+    cases["returns_zeros.ipynb"] = (filled(**ZEROS), {"score": {"q1": 1, "q2": 1}, "status": "ok"})
 
     # A function that loops forever: only its question loses points; the photo cell, which calls
     # it at the top level, is stopped too.
@@ -226,23 +233,21 @@ for _target in ["{out_dir}/grades.csv", "{out_dir}/feedback/cheat_reads_answer_k
 ''', after="convolve2d")
 
     cases["cheat_monkeypatches_numpy.ipynb"] = (with_cell(filled(
-        corr2d="def corr2d(image, kernel):\n    return np.zeros((1, 1))\n",
-        convolve2d="def convolve2d(image, kernel):\n    return np.zeros((1, 1))\n"), '''\
+        **ZEROS), '''\
 import numpy
 numpy.allclose = lambda *a, **k: True
 numpy.isclose = lambda a, b, *args, **k: numpy.ones(numpy.broadcast(numpy.asarray(a), numpy.asarray(b)).shape, bool)
 numpy.array_equal = lambda *a, **k: True
 numpy.asarray = lambda a, *args, **k: numpy.array(a, *args, **k) if not isinstance(a, numpy.ndarray) else a
-''', after="convolve2d"), {"score": "baseline"})
+''', after="convolve2d"), {"score": "zeros"})
 
     cases["cheat_monkeypatches_torch.ipynb"] = (with_cell(filled(
-        corr2d="def corr2d(image, kernel):\n    return np.zeros((1, 1))\n",
-        convolve2d="def convolve2d(image, kernel):\n    return np.zeros((1, 1))\n"), '''\
+        **ZEROS), '''\
 import torch, torch.nn.functional as F
 F.conv2d = lambda x, w, *a, **k: torch.zeros((1, 1, 1, 1), dtype=torch.float64)
 torch.conv2d = F.conv2d
 torch.as_tensor = lambda *a, **k: torch.zeros((1, 1), dtype=torch.float64)
-''', after="convolve2d"), {"score": "baseline"})
+''', after="convolve2d"), {"score": "zeros"})
 
     cases["cheat_uses_conv2d.ipynb"] = (filled(
         corr2d='''\

@@ -65,6 +65,16 @@ def test_lectures_are_executed_with_figures(book):
             assert "Traceback" not in page_text(book / f"{f}.html"), f"{f}: a cell raised"
 
 
+def test_exercises_are_shown_as_students_get_them(book):
+    """Exercise pages are not executed: no check results, just the cells to fill in."""
+    pages = [f for f in toc_files() if f.startswith("exercises/")]
+    assert pages, "no exercise pages in the table of contents"
+    for f in pages:
+        raw = (book / f"{f}.html").read_text()
+        assert 'class="cell_output' not in raw, f"{f}: the exercise was executed at build time"
+        assert "grader.check(" in page_text(book / f"{f}.html"), f"{f}: no checks to run"
+
+
 def test_notebook_pages_link_to_colab_on_the_configured_repository(book):
     url, branch = repository()
     repo = url.removeprefix("https://github.com/")

@@ -70,6 +70,24 @@ def test_answer_key_passes_every_test(aid, generated):
         assert q.score == q.possible > 0, [(c.name, c.message) for c in q.failures()]
 
 
+def _answer_names(aid):
+    """The functions a student writes: those the master's solution cells define."""
+    return sorted({m for cell in master.solution_cells(master_path(aid))
+                   for m in re.findall(r"^def (\w+)\(", cell, flags=re.M)})
+
+
+@pytest.mark.parametrize("aid", IDS)
+def test_unanswered_notebook_scores_nothing(aid, generated):
+    """An untouched answer cell (a body of `...`, so the function returns None) earns no point,
+    not even from a test that only checks the inputs are left unchanged."""
+    names = _answer_names(aid)
+    assert names, "no answer functions found in the master"
+    env = {**master.answer_key(master_path(aid)), **{n: (lambda *args, **kwargs: None) for n in names}}
+    for q in run_tests(generated(aid) / "autograder" / aid / "tests", env):
+        passed = [c.name for c in q.cases if c.passed]
+        assert q.score == 0 and not passed, f"{q.name}: an unanswered notebook passes {passed}"
+
+
 def _mistakes():
     for aid in IDS:
         module = importlib.import_module(f"mistakes.{aid.replace('-', '_')}")

@@ -78,6 +78,9 @@ def test_hostile_submission(filename, hostile_run):
         assert total == FULL, row
     elif score == "baseline":
         assert total <= baseline, f"a cheat scored more than the unanswered notebook: {row}"
+    elif score == "zeros":
+        honest = float(hostile_run["rows"]["returns_zeros"]["total"])
+        assert total <= honest, f"a cheat scored more than the same functions without the cheat: {row}"
     elif isinstance(score, dict):
         full = {"q1": 8, "q2": 5}
         for q, points in score.items():
@@ -99,10 +102,10 @@ def test_hostile_submission(filename, hostile_run):
 
 
 def test_baseline_is_what_an_unanswered_notebook_earns(hostile_run):
-    # The unanswered functions return None without touching their inputs: they pass the two
-    # "inputs not modified" tests and nothing else. Every cheat is held to this.
+    # The unanswered functions return None without touching their inputs: even the two
+    # "inputs not modified" tests give them nothing. Every cheat is held to this.
     row = hostile_run["rows"]["unanswered"]
-    assert (row["q1"], row["q2"], row["total"]) == ("1", "1", "2")
+    assert (row["q1"], row["q2"], row["total"]) == ("0", "0", "0")
 
 
 def test_cheats_could_not_touch_the_grader_outputs(hostile_run):
