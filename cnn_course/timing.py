@@ -248,8 +248,9 @@ def label(row):
 
 
 class Table:
-    """A small table that shows as HTML in a notebook and as aligned text in a terminal
-    (no pandas: a fresh Colab runtime has it, but the course does not need it)."""
+    """A small table that shows as HTML in a notebook and as aligned text in a terminal. (Not a
+    pandas DataFrame: the notebooks need nothing beyond numpy, torch, matplotlib and ipywidgets,
+    which tests/test_colab_ready.py holds them to.)"""
 
     def __init__(self, columns, rows):
         self.columns, self.rows = list(columns), [list(r) for r in rows]
