@@ -29,6 +29,10 @@ numpy
 torch
 """
 
+# In an otter test file, a case that is hidden (`hidden=True`, or `'hidden': True` in otter's
+# older format). The first cell of a student notebook looks for it; so do the tests.
+HIDDEN_CASE = r"hidden\W*True"
+
 SETUP_CELL = '''\
 # Run this cell first; do not edit it. It installs the grading tool where it is missing
 # (on Colab) and writes this exercise's public tests next to the notebook. A grader's copy
@@ -38,7 +42,7 @@ if importlib.util.find_spec("otter") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "otter-grader=={version}"], check=True)
 for _name, _text in {files}.items():
     _path = pathlib.Path(_name)
-    if _path.exists() and re.search(r"hidden\\W*True", _path.read_text(encoding="utf-8")):
+    if _path.exists() and re.search(r"{hidden_case}", _path.read_text(encoding="utf-8")):
         continue
     _path.parent.mkdir(parents=True, exist_ok=True)
     _path.write_text(_text, encoding="utf-8")
@@ -81,7 +85,7 @@ def student_notebook(aid, dist):
     student_dir = dist / "student"
     nb = nbformat.read(student_dir / f"{aid}.ipynb", as_version=4)
     files = json.dumps(public_files(student_dir), indent=1, sort_keys=True)
-    setup = nbformat.v4.new_code_cell(SETUP_CELL.format(version=OTTER_VERSION, files=files))
+    setup = nbformat.v4.new_code_cell(SETUP_CELL.format(version=OTTER_VERSION, files=files, hidden_case=HIDDEN_CASE))
     setup.metadata = {"tags": ["hide-input"], "deletable": False, "editable": False}
     nb.cells.insert(0, setup)
     for i, cell in enumerate(nb.cells):

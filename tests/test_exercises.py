@@ -10,6 +10,7 @@ import pytest
 from nbclient import NotebookClient
 
 from autograder import master
+from autograder.generate import HIDDEN_CASE
 from autograder.paths import ROOT, assignment_ids, master_path, student_path
 from autograder.repository import install_cell_problem, lecture_paths
 from autograder.runner import run_tests
@@ -112,7 +113,7 @@ def test_first_cell_keeps_a_graders_hidden_tests(aid, generated, tmp_path):
     otter run or Gradescope), the student notebook's first cell leaves it alone; it writes the
     public tests that are missing and replaces stale public ones."""
     graded = sorted((generated(aid) / "autograder" / aid / "tests").glob("*.py"))
-    with_hidden = [p for p in graded if re.search(r"hidden\W*True", p.read_text())]
+    with_hidden = [p for p in graded if re.search(HIDDEN_CASE, p.read_text())]
     assert with_hidden, "every exercise has hidden tests"
     (tmp_path / "tests").mkdir()
     shutil.copy(with_hidden[0], tmp_path / "tests" / with_hidden[0].name)
@@ -125,7 +126,7 @@ def test_first_cell_keeps_a_graders_hidden_tests(aid, generated, tmp_path):
     for p in graded:
         if p != with_hidden[0]:
             written = (tmp_path / "tests" / p.name).read_text()
-            assert "hidden" in written and not re.search(r"hidden\W*True", written), p.name
+            assert "hidden" in written and not re.search(HIDDEN_CASE, written), p.name
 
 
 def _run_notebook(path, cwd):
