@@ -1,4 +1,5 @@
 """Command line: python -m autograder {generate,check} [ID ...] | grade ID FOLDER -o OUT | gradescope ID"""
+
 import argparse
 import sys
 
@@ -14,29 +15,46 @@ def main(argv=None):
     gen.add_argument("ids", nargs="*", help="assignment ids (default: all)")
     chk = sub.add_parser("check", help="fail if a committed student notebook is stale")
     chk.add_argument("ids", nargs="*", help="assignment ids (default: all)")
-    grd = sub.add_parser("grade", help="grade a folder of submitted notebooks (no Docker)",
-                         description="Grade every .ipynb in FOLDER with the assignment's hidden tests; "
-                                     "write OUT/grades.csv, OUT/feedback/<submission>.md and OUT/grading.log.")
+    grd = sub.add_parser(
+        "grade",
+        help="grade a folder of submitted notebooks (no Docker)",
+        description="Grade every .ipynb in FOLDER with the assignment's hidden tests; "
+        "write OUT/grades.csv, OUT/feedback/<submission>.md and OUT/grading.log.",
+    )
     grd.add_argument("id", help="assignment id (solutions/<id>.ipynb)")
     grd.add_argument("folder", help="folder of submitted .ipynb files")
     grd.add_argument("-o", "--output", required=True, help="output folder (created; safe to reuse)")
     grd.add_argument("-j", "--jobs", type=int, default=None, help="parallel workers (default: the machine's cores)")
-    grd.add_argument("--timeout", type=float, default=10.0, help="seconds per call of a student's function (default 10)")
-    grd.add_argument("--cell-timeout", type=float, default=60.0,
-                     help="seconds per top-level statement of a submitted cell (default 60)")
+    grd.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds per call of a student's function (default 10)"
+    )
+    grd.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=60.0,
+        help="seconds per top-level statement of a submitted cell (default 60)",
+    )
     grd.add_argument("--memory", type=int, default=2048, help="MB of memory per student process (default 2048)")
-    grd.add_argument("--tests", default=None,
-                     help="folder of otter test files to use instead of generating them (exercise_checks.py beside it)")
+    grd.add_argument(
+        "--tests",
+        default=None,
+        help="folder of otter test files to use instead of generating them (exercise_checks.py beside it)",
+    )
     grd.add_argument("-q", "--quiet", action="store_true", help="no progress output")
-    gsc = sub.add_parser("gradescope", help="build the Gradescope autograder zip of an assignment",
-                         description="Build a Gradescope autograder zip (otter's layout) that grades with the "
-                                     "same hidden tests and the same isolation as `grade`.")
+    gsc = sub.add_parser(
+        "gradescope",
+        help="build the Gradescope autograder zip of an assignment",
+        description="Build a Gradescope autograder zip (otter's layout) that grades with the "
+        "same hidden tests and the same isolation as `grade`.",
+    )
     gsc.add_argument("id", help="assignment id (solutions/<id>.ipynb)")
     gsc.add_argument("-o", "--output", default=None, help="zip path (default: _build/gradescope/<id>-gradescope.zip)")
     args = parser.parse_args(argv)
 
     if args.command == "grade":
-        from .batch import GradingError, main as grade_main
+        from .batch import GradingError
+        from .batch import main as grade_main
+
         try:
             return grade_main(args)
         except GradingError as e:
@@ -44,6 +62,7 @@ def main(argv=None):
             return 2
     if args.command == "gradescope":
         from .gradescope import main as gradescope_main
+
         return gradescope_main(args)
 
     ids = args.ids or assignment_ids()

@@ -15,6 +15,7 @@ writes, in <out>:
 Submissions are graded in parallel (-j, default: the machine's cores); each worker imports
 otter, numpy and torch once. See autograder.grading for how one submission is graded.
 """
+
 import csv
 import hashlib
 import io
@@ -35,8 +36,7 @@ from .submissions import Unreadable, imports, read_notebook
 
 # What the zygote imports before forking (once per worker), besides what the exercise notebook
 # imports; torch too when the exercise forbids torch operators (see worker_config).
-BASE_PRELOAD = ["numpy", "matplotlib", "matplotlib.pyplot", "PIL.Image", "PIL.JpegImagePlugin",
-                "PIL.PngImagePlugin"]
+BASE_PRELOAD = ["numpy", "matplotlib", "matplotlib.pyplot", "PIL.Image", "PIL.JpegImagePlugin", "PIL.PngImagePlugin"]
 GPU_NOTE = "GPU questions not graded: no GPU"
 
 
@@ -45,6 +45,7 @@ class GradingError(Exception):
 
 
 # ----------------------------------------------------------------------------- the tests
+
 
 def prepare_tests(aid, cache_root=None):
     """The hidden tests of an assignment, generated from its master (cached while the master,
@@ -89,11 +90,11 @@ def prepare_tests(aid, cache_root=None):
     return cache / "tests", used
 
 
-def worker_config(tests, forbidden, exercise_imports, hidden, timeout=10.0, cell_timeout=60.0,
-                  memory_mb=2048, gpu="auto"):
+def worker_config(
+    tests, forbidden, exercise_imports, hidden, timeout=10.0, cell_timeout=60.0, memory_mb=2048, gpu="auto"
+):
     blocked = forbidden_mod.blocked_modules(forbidden)
-    preload = BASE_PRELOAD + [m for m in exercise_imports if m.split(".")[0] not in
-                              {b.split(".")[0] for b in blocked}]
+    preload = BASE_PRELOAD + [m for m in exercise_imports if m.split(".")[0] not in {b.split(".")[0] for b in blocked}]
     if any(e.startswith("aten::") for e in forbidden):
         # Watching torch's operators needs torch and torch._dynamo (seconds to import): in the
         # zygote, once, rather than in each student process that imports torch.
@@ -115,7 +116,9 @@ def worker_config(tests, forbidden, exercise_imports, hidden, timeout=10.0, cell
 def question_table(tests):
     """[(question, possible, function names)] in order, read in this process."""
     import inspect
+
     from .grading import load_test_files
+
     out = []
     for tf in load_test_files(tests):
         names = sorted({n for tc in tf.test_cases for n in inspect.signature(tc.body.test_func).parameters} - {"env"})
@@ -124,6 +127,7 @@ def question_table(tests):
 
 
 # ----------------------------------------------------------------------------- workers
+
 
 class Pool:
     """Worker processes (spawned: a clean interpreter each) fed one submission at a time. A
@@ -188,8 +192,11 @@ class Pool:
                     if attempts[job[0]] < 2:
                         pending.appendleft(job)
                     else:
-                        done(SubmissionOutcome(job[0], notes=["the grader's process was killed while grading "
-                                                              "this submission (twice)"]))
+                        done(
+                            SubmissionOutcome(
+                                job[0], notes=["the grader's process was killed while grading this submission (twice)"]
+                            )
+                        )
 
     def close(self):
         for w in self.workers:
@@ -221,8 +228,10 @@ class Progress:
             width = 30
             filled = int(width * self.done / max(self.total, 1))
             eta = elapsed / self.done * (self.total - self.done)
-            line = (f"\rgrading [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}"
-                    f"  {elapsed:5.0f} s, about {eta:.0f} s left  ")
+            line = (
+                f"\rgrading [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}"
+                f"  {elapsed:5.0f} s, about {eta:.0f} s left  "
+            )
             self.stream.write(line)
         else:
             self.stream.write(f"[{self.done}/{self.total}] {name}: {text}\n")
@@ -236,6 +245,7 @@ class Progress:
 
 # ----------------------------------------------------------------------------- outputs
 
+
 def points(x):
     if x is None:
         return ""
@@ -245,7 +255,7 @@ def points(x):
 
 def one_line(text, limit=300):
     text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def status_of(outcome):
@@ -300,18 +310,31 @@ def csv_text(outcomes, table):
 
 def feedback_text(aid, outcome, table):
     values, total, possible = totals(outcome, table)
-    lines = [f"# {aid}: feedback for {outcome.submission}", "",
-             f"**Score: {points(total)} / {points(possible)}**", "", f"Status: {status_of(outcome)}", ""]
+    lines = [
+        f"# {aid}: feedback for {outcome.submission}",
+        "",
+        f"**Score: {points(total)} / {points(possible)}**",
+        "",
+        f"Status: {status_of(outcome)}",
+        "",
+    ]
     if outcome.unreadable:
-        lines += ["The file could not be read as a Jupyter notebook, so nothing in it could be graded. "
-                  "Submit the .ipynb file saved by Jupyter or Colab.", ""]
+        lines += [
+            "The file could not be read as a Jupyter notebook, so nothing in it could be graded. "
+            "Submit the .ipynb file saved by Jupyter or Colab.",
+            "",
+        ]
         return "\n".join(lines)
     by_name = {q.name: q for q in outcome.questions}
     for (name, full, _), value in zip(table, values):
         q = by_name.get(name)
         if q is not None and q.gpu_skipped:
-            lines += [f"## {name}: not graded", "", "This question needs a CUDA GPU and the grading machine has none; "
-                      "it is not counted in the total.", ""]
+            lines += [
+                f"## {name}: not graded",
+                "",
+                "This question needs a CUDA GPU and the grading machine has none; it is not counted in the total.",
+                "",
+            ]
             continue
         lines += [f"## {name}: {points(value)} / {points(full)}", ""]
         if q is None:
@@ -333,21 +356,27 @@ def feedback_text(aid, outcome, table):
         lines.append("")
     notes = list(outcome.notes) + [f"{where}: {text}" for _, where, text in outcome.cell_errors]
     if notes:
-        lines += ["## What happened while your notebook ran", "",
-                  "(Cells are counted from the top of the notebook, from 1, text cells included.)", ""]
+        lines += [
+            "## What happened while your notebook ran",
+            "",
+            "(Cells are counted from the top of the notebook, from 1, text cells included.)",
+            "",
+        ]
         lines += [f"- {one_line(n, 500)}" for n in notes] + [""]
     return "\n".join(lines)
 
 
 def log_text(aid, outcome, table):
     values, total, possible = totals(outcome, table)
-    lines = [f"== {outcome.submission}: {points(total)} / {points(possible)} in {outcome.seconds:.2f} s",
-             f"   status: {status_of(outcome)}"]
+    lines = [
+        f"== {outcome.submission}: {points(total)} / {points(possible)} in {outcome.seconds:.2f} s",
+        f"   status: {status_of(outcome)}",
+    ]
     if outcome.protections:
         lines.append(f"   student process: {', '.join(outcome.protections)}")
     for n in outcome.log:
         lines += ["   " + line for line in str(n).splitlines()]
-    for cell, where, text in outcome.cell_errors:
+    for _cell, where, text in outcome.cell_errors:
         lines.append(f"   {where}: {text}")
     for q in outcome.questions:
         if q.gpu_skipped:
@@ -358,12 +387,15 @@ def log_text(aid, outcome, table):
             lines.append(f"      FORBIDDEN {m}")
         for c in q.cases:
             mark = "pass" if c.passed else "FAIL"
-            lines.append(f"      {mark} {'hidden' if c.hidden else 'public'} {c.name} ({c.seconds:.2f} s)"
-                         + ("" if c.passed else ": " + one_line(c.message, 400)))
+            lines.append(
+                f"      {mark} {'hidden' if c.hidden else 'public'} {c.name} ({c.seconds:.2f} s)"
+                + ("" if c.passed else ": " + one_line(c.message, 400))
+            )
     return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------- the command
+
 
 def submissions_in(folder):
     """The .ipynb files of a folder (not its subfolders), by name. Hidden files (`.name`, such
@@ -371,13 +403,28 @@ def submissions_in(folder):
     folder = Path(folder)
     if not folder.is_dir():
         raise GradingError(f"{folder}: no such folder")
-    return sorted((p for p in folder.iterdir()
-                   if p.suffix.lower() == ".ipynb" and not p.name.startswith(".") and p.is_file()),
-                  key=lambda p: p.name)
+    return sorted(
+        (p for p in folder.iterdir() if p.suffix.lower() == ".ipynb" and not p.name.startswith(".") and p.is_file()),
+        key=lambda p: p.name,
+    )
 
 
-def grade_folder(aid, folder, out, tests, forbidden, exercise_imports=(), jobs=None, timeout=10.0,
-                 cell_timeout=60.0, memory_mb=2048, hidden=(), progress=True, stream=None, gpu="auto"):
+def grade_folder(
+    aid,
+    folder,
+    out,
+    tests,
+    forbidden,
+    exercise_imports=(),
+    jobs=None,
+    timeout=10.0,
+    cell_timeout=60.0,
+    memory_mb=2048,
+    hidden=(),
+    progress=True,
+    stream=None,
+    gpu="auto",
+):
     """Grade every .ipynb in `folder`; write grades.csv, feedback/ and grading.log in `out`.
     Returns the list of SubmissionOutcome, in row order."""
     started = time.monotonic()
@@ -425,26 +472,45 @@ def grade_folder(aid, folder, out, tests, forbidden, exercise_imports=(), jobs=N
     if any(name.endswith("_gpu") for name, _, _ in table):
         if gpu_seen is None:
             from .grading import Worker
+
             gpu_seen = Worker.detect_gpu() if gpu == "auto" else bool(gpu)
         if not gpu_seen:  # rows graded by no worker (unreadable files) leave GPU questions out too
             for o in outcomes.values():
                 have = {q.name for q in o.questions}
-                o.questions += [QuestionOutcome(name, 0, full, gpu_skipped=True)
-                                for name, full, _ in table if name.endswith("_gpu") and name not in have]
+                o.questions += [
+                    QuestionOutcome(name, 0, full, gpu_skipped=True)
+                    for name, full, _ in table
+                    if name.endswith("_gpu") and name not in have
+                ]
     ordered = [outcomes[p.stem] for p in files]
     applied = [o.protections for o in ordered if o.protections]
     warning = None
     if applied and not any("Landlock" in p for ps in applied for p in ps):
-        warning = ("WARNING: no Landlock on this machine: student code could read any file this user can "
-                   "read, the answer keys in solutions/ included (see book/instructors.md)")
+        warning = (
+            "WARNING: no Landlock on this machine: student code could read any file this user can "
+            "read, the answer keys in solutions/ included (see book/instructors.md)"
+        )
         print(warning, file=stream or sys.stderr)
-    write_outputs(aid, out, ordered, table, {
-        "warning": warning,
-        "assignment": aid, "folder": str(Path(folder).resolve()), "tests": str(Path(tests).resolve()),
-        "workers": n, "gpu": gpu_seen, "forbidden": forbidden, "timeout": timeout,
-        "cell_timeout": cell_timeout, "memory_mb": memory_mb,
-        "seconds": time.monotonic() - started, "files": len(files),
-    })
+    write_outputs(
+        aid,
+        out,
+        ordered,
+        table,
+        {
+            "warning": warning,
+            "assignment": aid,
+            "folder": str(Path(folder).resolve()),
+            "tests": str(Path(tests).resolve()),
+            "workers": n,
+            "gpu": gpu_seen,
+            "forbidden": forbidden,
+            "timeout": timeout,
+            "cell_timeout": cell_timeout,
+            "memory_mb": memory_mb,
+            "seconds": time.monotonic() - started,
+            "files": len(files),
+        },
+    )
     return ordered
 
 
@@ -459,13 +525,15 @@ def write_outputs(aid, out, outcomes, table, meta):
         os.replace(feedback, old)
     os.replace(stage, feedback)
     shutil.rmtree(old, ignore_errors=True)
-    header = [f"grading {meta['assignment']}: {meta['files']} submissions from {meta['folder']}",
-              f"tests: {meta['tests']}",
-              f"workers: {meta['workers']}; GPU: {'yes' if meta['gpu'] else 'no'}; time limits: "
-              f"{meta['timeout']:g} s per call, {meta['cell_timeout']:g} s per cell statement; "
-              f"memory: {meta['memory_mb']} MB per student process",
-              f"forbidden: {', '.join(meta['forbidden']) or 'nothing'}",
-              f"took {meta['seconds']:.1f} s ({meta['seconds'] / max(meta['files'], 1):.2f} s per submission)"]
+    header = [
+        f"grading {meta['assignment']}: {meta['files']} submissions from {meta['folder']}",
+        f"tests: {meta['tests']}",
+        f"workers: {meta['workers']}; GPU: {'yes' if meta['gpu'] else 'no'}; time limits: "
+        f"{meta['timeout']:g} s per call, {meta['cell_timeout']:g} s per cell statement; "
+        f"memory: {meta['memory_mb']} MB per student process",
+        f"forbidden: {', '.join(meta['forbidden']) or 'nothing'}",
+        f"took {meta['seconds']:.1f} s ({meta['seconds'] / max(meta['files'], 1):.2f} s per submission)",
+    ]
     header += [meta["warning"], ""] if meta.get("warning") else [""]
     write_atomically(out / "grading.log", "\n".join(header + [log_text(aid, o, table) for o in outcomes]) + "\n")
     write_atomically(out / "grades.csv", csv_text(outcomes, table))
@@ -474,6 +542,7 @@ def write_outputs(aid, out, outcomes, table, meta):
 def main(args):
     """The `grade` subcommand (arguments parsed by autograder.__main__)."""
     from .paths import ROOT, master_path
+
     aid = args.id
     master = master_path(aid)
     if args.tests:
@@ -482,9 +551,20 @@ def main(args):
         print(f"{aid}: preparing the hidden tests from {master.relative_to(ROOT)}", file=sys.stderr)
         tests, used = prepare_tests(aid)
     forbidden = forbidden_mod.forbidden_for(aid, master)
-    outcomes = grade_folder(aid, args.folder, args.output, tests, forbidden, used, jobs=args.jobs,
-                            timeout=args.timeout, cell_timeout=args.cell_timeout, memory_mb=args.memory,
-                            hidden=[ROOT, tests], progress=not args.quiet)
+    outcomes = grade_folder(
+        aid,
+        args.folder,
+        args.output,
+        tests,
+        forbidden,
+        used,
+        jobs=args.jobs,
+        timeout=args.timeout,
+        cell_timeout=args.cell_timeout,
+        memory_mb=args.memory,
+        hidden=[ROOT, tests],
+        progress=not args.quiet,
+    )
     csv_path = Path(args.output) / "grades.csv"
     ok = sum(status_of(o).startswith("ok") for o in outcomes)
     print(f"{aid}: graded {len(outcomes)} submissions ({ok} ok) -> {csv_path}", file=sys.stderr)

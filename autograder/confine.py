@@ -13,6 +13,7 @@ grader and written to the grading log.
 - seccomp (Linux, x86_64 and aarch64): no new processes (fork, exec), no kill/ptrace of other
   processes, no leaving its process group, no namespaces.
 """
+
 import ctypes
 import os
 import platform
@@ -42,10 +43,12 @@ def not_dumpable():
 
 def set_limits(memory_bytes, cpu_seconds, file_bytes):
     done = []
-    for name, which, value in [("memory", getattr(resource, "RLIMIT_AS", None), memory_bytes),
-                               ("cpu", resource.RLIMIT_CPU, cpu_seconds),
-                               ("file size", resource.RLIMIT_FSIZE, file_bytes),
-                               ("core", resource.RLIMIT_CORE, 0)]:
+    for name, which, value in [
+        ("memory", getattr(resource, "RLIMIT_AS", None), memory_bytes),
+        ("cpu", resource.RLIMIT_CPU, cpu_seconds),
+        ("file size", resource.RLIMIT_FSIZE, file_bytes),
+        ("core", resource.RLIMIT_CORE, 0),
+    ]:
         if which is None or value is None:
             continue
         try:
@@ -84,6 +87,7 @@ def drop_root(workdir, needed):
         return None
     try:
         import pwd
+
         entry = pwd.getpwnam("nobody")
         uid, gid = entry.pw_uid, entry.pw_gid
     except (KeyError, ImportError):
@@ -123,15 +127,19 @@ def landlock_abi():
 
 def readable_roots():
     """Folders a Python process needs to read: the interpreter, its libraries, the system."""
-    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-             os.path.dirname(os.path.realpath(sys.executable))}
+    roots = {
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        sys.base_exec_prefix,
+        os.path.dirname(os.path.realpath(sys.executable)),
+    }
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):
         path = sysconfig.get_paths().get(key)
         if path:
             roots.add(path)
     roots.update(p for p in sys.path if p and ("site-packages" in p or "dist-packages" in p))
-    roots.update(["/usr", "/lib", "/lib64", "/lib32", "/etc", "/opt/conda", "/proc", "/sys",
-                  "/bin", "/sbin"])
+    roots.update(["/usr", "/lib", "/lib64", "/lib32", "/etc", "/opt/conda", "/proc", "/sys", "/bin", "/sbin"])
     return sorted(r for r in roots if r and os.path.exists(r))
 
 
@@ -210,28 +218,90 @@ def landlock(workdir, read_only):
 # ----------------------------------------------------------------------------- seccomp
 
 _ARCH = {
-    "x86_64": dict(audit=0xC000003E, x32=True, clone=56, clone3=435, deny=[
-        57, 58, 59, 322,            # fork, vfork, execve, execveat
-        62, 200, 234, 129, 297,     # kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo
-        424, 434, 438,              # pidfd_send_signal, pidfd_open, pidfd_getfd
-        101, 310, 311,              # ptrace, process_vm_readv, process_vm_writev
-        112, 109,                   # setsid, setpgid
-        272, 308, 165, 166,         # unshare, setns, mount, umount2
-        321, 298, 323, 425, 426, 427,  # bpf, perf_event_open, userfaultfd, io_uring_*
-        250, 248, 249,              # keyctl, add_key, request_key
-        169, 246, 175, 176, 313,    # reboot, kexec_load, init_module, delete_module, finit_module
-    ]),
-    "aarch64": dict(audit=0xC00000B7, x32=False, clone=220, clone3=435, deny=[
-        221, 281,                   # execve, execveat
-        129, 130, 131, 138, 240,    # kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo
-        424, 434, 438,              # pidfd_send_signal, pidfd_open, pidfd_getfd
-        117, 270, 271,              # ptrace, process_vm_readv, process_vm_writev
-        157, 154,                   # setsid, setpgid
-        97, 268, 40, 39,            # unshare, setns, mount, umount2
-        280, 241, 282, 425, 426, 427,  # bpf, perf_event_open, userfaultfd, io_uring_*
-        219, 217, 218,              # keyctl, add_key, request_key
-        142, 104, 105, 106, 273,    # reboot, kexec_load, init_module, delete_module, finit_module
-    ]),
+    "x86_64": dict(
+        audit=0xC000003E,
+        x32=True,
+        clone=56,
+        clone3=435,
+        deny=[
+            57,
+            58,
+            59,
+            322,  # fork, vfork, execve, execveat
+            62,
+            200,
+            234,
+            129,
+            297,  # kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo
+            424,
+            434,
+            438,  # pidfd_send_signal, pidfd_open, pidfd_getfd
+            101,
+            310,
+            311,  # ptrace, process_vm_readv, process_vm_writev
+            112,
+            109,  # setsid, setpgid
+            272,
+            308,
+            165,
+            166,  # unshare, setns, mount, umount2
+            321,
+            298,
+            323,
+            425,
+            426,
+            427,  # bpf, perf_event_open, userfaultfd, io_uring_*
+            250,
+            248,
+            249,  # keyctl, add_key, request_key
+            169,
+            246,
+            175,
+            176,
+            313,  # reboot, kexec_load, init_module, delete_module, finit_module
+        ],
+    ),
+    "aarch64": dict(
+        audit=0xC00000B7,
+        x32=False,
+        clone=220,
+        clone3=435,
+        deny=[
+            221,
+            281,  # execve, execveat
+            129,
+            130,
+            131,
+            138,
+            240,  # kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo
+            424,
+            434,
+            438,  # pidfd_send_signal, pidfd_open, pidfd_getfd
+            117,
+            270,
+            271,  # ptrace, process_vm_readv, process_vm_writev
+            157,
+            154,  # setsid, setpgid
+            97,
+            268,
+            40,
+            39,  # unshare, setns, mount, umount2
+            280,
+            241,
+            282,
+            425,
+            426,
+            427,  # bpf, perf_event_open, userfaultfd, io_uring_*
+            219,
+            217,
+            218,  # keyctl, add_key, request_key
+            142,
+            104,
+            105,
+            106,
+            273,  # reboot, kexec_load, init_module, delete_module, finit_module
+        ],
+    ),
 }
 _CLONE_THREAD = 0x00010000
 _RET_ALLOW = 0x7FFF0000
@@ -257,9 +327,11 @@ def seccomp():
     # After the checks: [allow][eperm][enosys][clone block...]
     allow_at = len(prog) + checks
     eperm_at, enosys_at, clone_at = allow_at + 1, allow_at + 2, allow_at + 3
+
     def jump_to(target):
         here = len(prog)
         return target - here - 1
+
     if arch["x32"]:
         prog.append(_bpf(JGE, jump_to(eperm_at), 0, 0x40000000))
     for nr in deny:
@@ -267,8 +339,7 @@ def seccomp():
     prog.append(_bpf(JEQ, jump_to(enosys_at), 0, arch["clone3"]))
     prog.append(_bpf(JEQ, jump_to(clone_at), 0, arch["clone"]))
     prog += [_bpf(RET, 0, 0, _RET_ALLOW), _bpf(RET, 0, 0, eperm), _bpf(RET, 0, 0, enosys)]
-    prog += [_bpf(LD, 0, 0, 16), _bpf(JSET, 1, 0, _CLONE_THREAD), _bpf(RET, 0, 0, eperm),
-             _bpf(RET, 0, 0, _RET_ALLOW)]
+    prog += [_bpf(LD, 0, 0, 16), _bpf(JSET, 1, 0, _CLONE_THREAD), _bpf(RET, 0, 0, eperm), _bpf(RET, 0, 0, _RET_ALLOW)]
     code = b"".join(prog)
     buf = ctypes.create_string_buffer(code, len(code))
     fprog = struct.pack("HxxxxxxP", len(prog), ctypes.addressof(buf))

@@ -21,30 +21,65 @@ Two checks, and either one zeroes the question:
   course's own modules (BLOCKED) cannot be imported by a submission at all.
 A student may use forbidden functions outside graded calls (to check their own answer).
 """
+
 import ast
 import re
 
 import nbformat
 
 TORCH_CONV = [
-    "torch.nn.functional.conv1d", "torch.nn.functional.conv2d", "torch.nn.functional.conv3d",
-    "torch.nn.functional.conv_transpose1d", "torch.nn.functional.conv_transpose2d",
-    "torch.nn.functional.conv_transpose3d", "torch.conv1d", "torch.conv2d", "torch.conv3d",
-    "torch.convolution", "torch._convolution", "torch.conv_transpose2d",
-    "torch.nn.Conv1d", "torch.nn.Conv2d", "torch.nn.Conv3d", "torch.nn.ConvTranspose2d",
+    "torch.nn.functional.conv1d",
+    "torch.nn.functional.conv2d",
+    "torch.nn.functional.conv3d",
+    "torch.nn.functional.conv_transpose1d",
+    "torch.nn.functional.conv_transpose2d",
+    "torch.nn.functional.conv_transpose3d",
+    "torch.conv1d",
+    "torch.conv2d",
+    "torch.conv3d",
+    "torch.convolution",
+    "torch._convolution",
+    "torch.conv_transpose2d",
+    "torch.nn.Conv1d",
+    "torch.nn.Conv2d",
+    "torch.nn.Conv3d",
+    "torch.nn.ConvTranspose2d",
     "torch.nn.LazyConv2d",
-    "aten::convolution*", "aten::_convolution*", "aten::conv[123]d*", "aten::conv_transpose*",
-    "aten::cudnn_convolution*", "aten::mkldnn_convolution*", "aten::miopen_convolution*",
-    "aten::slow_conv*", "aten::thnn_conv*", "aten::_slow_conv*", "aten::_nnpack_spatial_convolution*",
+    "aten::convolution*",
+    "aten::_convolution*",
+    "aten::conv[123]d*",
+    "aten::conv_transpose*",
+    "aten::cudnn_convolution*",
+    "aten::mkldnn_convolution*",
+    "aten::miopen_convolution*",
+    "aten::slow_conv*",
+    "aten::thnn_conv*",
+    "aten::_slow_conv*",
+    "aten::_nnpack_spatial_convolution*",
 ]
 TORCH_POOL = [
-    "torch.nn.functional.max_pool1d", "torch.nn.functional.max_pool2d", "torch.nn.functional.max_pool3d",
-    "torch.nn.functional.avg_pool1d", "torch.nn.functional.avg_pool2d", "torch.nn.functional.avg_pool3d",
-    "torch.nn.functional.adaptive_max_pool2d", "torch.nn.functional.adaptive_avg_pool2d",
-    "torch.nn.functional.lp_pool2d", "torch.nn.functional.fractional_max_pool2d",
-    "torch.max_pool1d", "torch.max_pool2d", "torch.avg_pool1d", "torch.adaptive_avg_pool1d",
-    "torch.nn.MaxPool2d", "torch.nn.AvgPool2d", "torch.nn.AdaptiveMaxPool2d", "torch.nn.AdaptiveAvgPool2d",
-    "aten::*max_pool*", "aten::*avg_pool*", "aten::*lp_pool*", "aten::*_pool2d*",
+    "torch.nn.functional.max_pool1d",
+    "torch.nn.functional.max_pool2d",
+    "torch.nn.functional.max_pool3d",
+    "torch.nn.functional.avg_pool1d",
+    "torch.nn.functional.avg_pool2d",
+    "torch.nn.functional.avg_pool3d",
+    "torch.nn.functional.adaptive_max_pool2d",
+    "torch.nn.functional.adaptive_avg_pool2d",
+    "torch.nn.functional.lp_pool2d",
+    "torch.nn.functional.fractional_max_pool2d",
+    "torch.max_pool1d",
+    "torch.max_pool2d",
+    "torch.avg_pool1d",
+    "torch.adaptive_avg_pool1d",
+    "torch.nn.MaxPool2d",
+    "torch.nn.AvgPool2d",
+    "torch.nn.AdaptiveMaxPool2d",
+    "torch.nn.AdaptiveAvgPool2d",
+    "aten::*max_pool*",
+    "aten::*avg_pool*",
+    "aten::*lp_pool*",
+    "aten::*_pool2d*",
 ]
 LIBRARIES = ["scipy.signal", "scipy.ndimage", "skimage", "cv2"]
 # The course's own code holds every answer (cnn_course.reference) and the tests' helpers
@@ -85,6 +120,7 @@ def blocked_modules(entries):
 
 
 # ----------------------------------------------------------------------------- static check
+
 
 def _parse(cells):
     trees = []
@@ -185,9 +221,14 @@ class Notebook:
         for item in found:
             unique.setdefault((item[0], item[1]), item)
         # `signal.convolve2d` resolves both `signal` and `signal.convolve2d`: keep the longer.
-        return sorted(item for item in unique.values()
-                      if not any(other[0] == item[0] and other[2:] == item[2:] and other[1].startswith(item[1] + ".")
-                                 for other in unique.values()))
+        return sorted(
+            item
+            for item in unique.values()
+            if not any(
+                other[0] == item[0] and other[2:] == item[2:] and other[1].startswith(item[1] + ".")
+                for other in unique.values()
+            )
+        )
 
 
 def static_violations(cells, entries, question_functions):
@@ -197,8 +238,10 @@ def static_violations(cells, entries, question_functions):
     nb = Notebook(cells)
     out = {}
     for question, names in question_functions.items():
-        messages = [f"{fn} uses {dotted} (cell {number}, line {line}), which this exercise forbids"
-                    for fn, dotted, number, line in nb.uses(names, entries)]
+        messages = [
+            f"{fn} uses {dotted} (cell {number}, line {line}), which this exercise forbids"
+            for fn, dotted, number, line in nb.uses(names, entries)
+        ]
         if messages:
             out[question] = messages
     return out

@@ -10,6 +10,7 @@ answer key against every test, public and hidden, and fails if one fails), then:
 - copies otter's Gradescope zip to _build/autograder/<id>-autograder.zip and the hidden tests
   to _build/autograder/<id>/tests/ (build output, not committed).
 """
+
 import json
 import shutil
 import subprocess
@@ -33,7 +34,7 @@ torch
 # older format). The first cell of a student notebook looks for it; so do the tests.
 HIDDEN_CASE = r"hidden\W*True"
 
-SETUP_CELL = '''\
+SETUP_CELL = """\
 # Run this cell first; do not edit it. It installs the grading tool where it is missing
 # (on Colab) and writes this exercise's public tests next to the notebook. A grader's copy
 # of a test (one with hidden cases, as under otter run or Gradescope) is left as it is.
@@ -46,7 +47,7 @@ for _name, _text in {files}.items():
         continue
     _path.parent.mkdir(parents=True, exist_ok=True)
     _path.write_text(_text, encoding="utf-8")
-'''
+"""
 
 
 class GenerateError(Exception):
@@ -62,7 +63,9 @@ def run_otter_assign(aid, scratch):
     (stage / "requirements.txt").write_text(GRADESCOPE_REQUIREMENTS)
     proc = subprocess.run(
         [sys.executable, "-m", "otter", "assign", f"{aid}.ipynb", "dist"],
-        cwd=stage, capture_output=True, text=True,
+        cwd=stage,
+        capture_output=True,
+        text=True,
     )
     if proc.returncode != 0:
         log = (proc.stdout + proc.stderr).strip()

@@ -13,6 +13,7 @@ number of hidden tests passed, and, visible to instructors only, the hidden test
 On Gradescope the grader runs as root; the student process then also runs as `nobody`, and the
 grader makes /autograder/source (the hidden tests) readable by root only before grading.
 """
+
 import json
 import os
 import shutil
@@ -21,11 +22,28 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-MODULES = ["__init__.py", "wire.py", "confine.py", "sandbox.py", "grading.py", "submissions.py",
-           "forbidden.py", "batch.py", "gradescope.py"]
+MODULES = [
+    "__init__.py",
+    "wire.py",
+    "confine.py",
+    "sandbox.py",
+    "grading.py",
+    "submissions.py",
+    "forbidden.py",
+    "batch.py",
+    "gradescope.py",
+]
 CONFIG = "course_grading.json"
-PIP_NAMES = {"numpy": "numpy", "torch": "torch", "matplotlib": "matplotlib", "PIL": "pillow",
-             "sklearn": "scikit-learn", "scipy": "scipy", "pandas": "pandas", "ipywidgets": "ipywidgets"}
+PIP_NAMES = {
+    "numpy": "numpy",
+    "torch": "torch",
+    "matplotlib": "matplotlib",
+    "PIL": "pillow",
+    "sklearn": "scikit-learn",
+    "scipy": "scipy",
+    "pandas": "pandas",
+    "ipywidgets": "ipywidgets",
+}
 
 RUN_OTTER = '''\
 """Gradescope runs this (through run_autograder): grade /autograder/submission with the course's
@@ -56,8 +74,14 @@ def build(aid, output=None, timeout=10.0, cell_timeout=60.0, memory_mb=2048):
         tmp = Path(tmp)
         notebook = generate(aid, exercises_root=tmp / "exercises", autograders=tmp / "autograder")
         used = imports(read_notebook(notebook))
-        config = {"assignment": aid, "forbidden": forbidden_for(aid, master_path(aid)), "imports": used,
-                  "timeout": timeout, "cell_timeout": cell_timeout, "memory_mb": memory_mb}
+        config = {
+            "assignment": aid,
+            "forbidden": forbidden_for(aid, master_path(aid)),
+            "imports": used,
+            "timeout": timeout,
+            "cell_timeout": cell_timeout,
+            "memory_mb": memory_mb,
+        }
         source = zipfile.ZipFile(tmp / "autograder" / f"{aid}-autograder.zip")
         staged = output.with_name(f".{output.name}.tmp")
         with zipfile.ZipFile(staged, "w", zipfile.ZIP_DEFLATED) as z:
@@ -77,7 +101,7 @@ def build(aid, output=None, timeout=10.0, cell_timeout=60.0, memory_mb=2048):
 
 def _entry(name, like=None):
     info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
-    info.external_attr = (like.external_attr if like is not None and like.external_attr else 0o644 << 16)
+    info.external_attr = like.external_attr if like is not None and like.external_attr else 0o644 << 16
     if name in ("run_autograder", "setup.sh"):
         info.external_attr = 0o755 << 16
     info.compress_type = zipfile.ZIP_DEFLATED
@@ -98,15 +122,17 @@ def _with_packages(environment, used):
     except ValueError:
         return environment
     extra = [f"      - {p}" for p in wanted if p.lower() not in present]
-    return "\n".join(lines[:at + 1] + extra + lines[at + 1:]) + "\n"
+    return "\n".join(lines[: at + 1] + extra + lines[at + 1 :]) + "\n"
 
 
 # ----------------------------------------------------------------------------- on Gradescope
+
 
 def _lock_down(root):
     """As root on Gradescope: hidden tests and submission readable by root only; the Python
     installation reachable by `nobody`, which the student process becomes."""
     from . import confine
+
     for sub in ("source", "submission", "results"):
         path = os.path.join(root, sub)
         if os.path.isdir(path):
@@ -133,32 +159,55 @@ def pick_notebook(folder, aid):
 
 def results_json(aid, outcome, table):
     from .batch import one_line, status_of, totals
+
     values, total, possible = totals(outcome, table)
     tests = []
     by_name = {q.name: q for q in outcome.questions}
     for (name, full, _), value in zip(table, values):
         q = by_name.get(name)
         if q is not None and q.gpu_skipped:
-            tests.append({"name": name, "score": 0, "max_score": 0, "visibility": "visible",
-                          "output": "Not graded: this question needs a CUDA GPU and Gradescope has none."})
+            tests.append(
+                {
+                    "name": name,
+                    "score": 0,
+                    "max_score": 0,
+                    "visibility": "visible",
+                    "output": "Not graded: this question needs a CUDA GPU and Gradescope has none.",
+                }
+            )
             continue
         lines, hidden_lines = [], []
         if q is not None:
             lines += [f"0 points: {m}." for m in q.forbidden]
             for c in q.cases:
                 if c.hidden:
-                    hidden_lines.append(f"{'passed' if c.passed else 'FAILED'}: {c.name}"
-                                        + ("" if c.passed else f"\n    {c.message}"))
+                    hidden_lines.append(
+                        f"{'passed' if c.passed else 'FAILED'}: {c.name}" + ("" if c.passed else f"\n    {c.message}")
+                    )
                 else:
                     lines.append(f"passed: {c.name}" if c.passed else f"FAILED: {c.name}\n    {c.message}")
             hidden = [c for c in q.cases if c.hidden]
             if hidden:
                 lines.append(f"hidden tests: {sum(c.passed for c in hidden)} of {len(hidden)} passed")
-        tests.append({"name": name, "score": float(value or 0), "max_score": float(full),
-                      "visibility": "visible", "output": "\n".join(lines)})
+        tests.append(
+            {
+                "name": name,
+                "score": float(value or 0),
+                "max_score": float(full),
+                "visibility": "visible",
+                "output": "\n".join(lines),
+            }
+        )
         if hidden_lines:
-            tests.append({"name": f"{name} (hidden tests, instructors only)", "score": 0, "max_score": 0,
-                          "visibility": "hidden", "output": "\n".join(hidden_lines)})
+            tests.append(
+                {
+                    "name": f"{name} (hidden tests, instructors only)",
+                    "score": 0,
+                    "max_score": 0,
+                    "visibility": "hidden",
+                    "output": "\n".join(hidden_lines),
+                }
+            )
     notes = list(outcome.notes) + [f"{where}: {text}" for _, where, text in outcome.cell_errors]
     if outcome.unreadable:
         notes.insert(0, f"The file could not be read as a notebook: {outcome.unreadable}")
@@ -172,6 +221,7 @@ def run(root="/autograder"):
     """Grade the one submission in <root>/submission; write <root>/results/results.json."""
     from .batch import grade_folder, question_table
     from .grading import SubmissionOutcome
+
     root = os.path.abspath(root)
     source = os.path.join(root, "source")
     with open(os.path.join(source, CONFIG)) as f:
@@ -195,10 +245,20 @@ def run(root="/autograder"):
             folder = os.path.join(work, "in")
             os.makedirs(folder)
             shutil.copy(notebook, os.path.join(folder, f"{aid}.ipynb"))
-            (outcome,) = grade_folder(aid, folder, os.path.join(work, "out"), tests, config["forbidden"],
-                                      config.get("imports", []), jobs=1, timeout=config["timeout"],
-                                      cell_timeout=config["cell_timeout"], memory_mb=config["memory_mb"],
-                                      hidden=[source, os.path.join(root, "submission")], progress=False)
+            (outcome,) = grade_folder(
+                aid,
+                folder,
+                os.path.join(work, "out"),
+                tests,
+                config["forbidden"],
+                config.get("imports", []),
+                jobs=1,
+                timeout=config["timeout"],
+                cell_timeout=config["cell_timeout"],
+                memory_mb=config["memory_mb"],
+                hidden=[source, os.path.join(root, "submission")],
+                progress=False,
+            )
     data = results_json(aid, outcome, table)
     with open(os.path.join(results, "results.json"), "w") as f:
         json.dump(data, f, indent=1)
@@ -209,6 +269,9 @@ def run(root="/autograder"):
 def main(args):
     path = build(args.id, args.output)
     print(f"{args.id}: wrote {path}", file=sys.stderr)
-    print("Upload it on Gradescope: Assignment > Configure Autograder > Zip file upload "
-          "(base image: Ubuntu, Python; see book/instructors.md)", file=sys.stderr)
+    print(
+        "Upload it on Gradescope: Assignment > Configure Autograder > Zip file upload "
+        "(base image: Ubuntu, Python; see book/instructors.md)",
+        file=sys.stderr,
+    )
     return 0

@@ -21,6 +21,7 @@ nothing here. What a submission can do is bounded per call and per statement:
   interrupted; its notebook's other cells still count;
 - questions whose name ends in `_gpu` are graded only where the grader sees a CUDA GPU.
 """
+
 import builtins
 import collections
 import inspect
@@ -46,6 +47,7 @@ MAX_STARTS = 8
 
 
 # ----------------------------------------------------------------------------- the grader's clock
+
 
 class Clock:
     """Time spent moving data to and from the student process, hidden from the grader's clocks.
@@ -80,6 +82,7 @@ class Clock:
 
 # ----------------------------------------------------------------------------- results
 
+
 @dataclass
 class CaseOutcome:
     name: str
@@ -104,15 +107,16 @@ class QuestionOutcome:
 class SubmissionOutcome:
     submission: str
     questions: list = field(default_factory=list)
-    notes: list = field(default_factory=list)       # one-line events worth the status column
+    notes: list = field(default_factory=list)  # one-line events worth the status column
     cell_errors: list = field(default_factory=list)  # (cell, line, "Type: message")
-    log: list = field(default_factory=list)          # details for the instructor's log
+    log: list = field(default_factory=list)  # details for the instructor's log
     unreadable: str = None
     seconds: float = 0.0
     protections: list = field(default_factory=list)
 
 
 # ----------------------------------------------------------------------------- exceptions seen by tests
+
 
 class StudentCodeError(Exception):
     """Base of the exceptions raised by a proxy when the student's function raised."""
@@ -170,6 +174,7 @@ def student_exception(function, error):
 
 # ----------------------------------------------------------------------------- zygote
 
+
 class Zygote:
     """The warm process that forks student processes (see autograder.sandbox)."""
 
@@ -182,16 +187,39 @@ class Zygote:
     def start(self):
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         env = dict(os.environ)
-        env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
-                   MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1", PYTHONNOUSERSITE="1",
-                   PYTHONPATH=os.pathsep.join([PACKAGE_PARENT] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]))
+        env.update(
+            OMP_NUM_THREADS="1",
+            OPENBLAS_NUM_THREADS="1",
+            MKL_NUM_THREADS="1",
+            MPLBACKEND="Agg",
+            PYTHONDONTWRITEBYTECODE="1",
+            PYTHONNOUSERSITE="1",
+            PYTHONPATH=os.pathsep.join(
+                [PACKAGE_PARENT] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+            ),
+        )
         self.stderr = open(os.path.join(self.scratch, "zygote.err"), "w+b")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "autograder.sandbox", str(child.fileno()),
-             json.dumps({"preload": self.config["preload"], "forbidden": self.config["forbidden"],
-                         "blocked": self.config.get("blocked", [])})],
-            pass_fds=[child.fileno()], cwd=self.scratch, env=env,
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.stderr)
+            [
+                sys.executable,
+                "-m",
+                "autograder.sandbox",
+                str(child.fileno()),
+                json.dumps(
+                    {
+                        "preload": self.config["preload"],
+                        "forbidden": self.config["forbidden"],
+                        "blocked": self.config.get("blocked", []),
+                    }
+                ),
+            ],
+            pass_fds=[child.fileno()],
+            cwd=self.scratch,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=self.stderr,
+        )
         child.close()
         self.control = parent
 
@@ -223,8 +251,9 @@ class Zygote:
         os.chmod(workdir, 0o700)
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            reply = self.request({"op": "fork", "workdir": workdir, "limits": limits, "hidden": hidden},
-                                 fds=[theirs.fileno()])
+            reply = self.request(
+                {"op": "fork", "workdir": workdir, "limits": limits, "hidden": hidden}, fds=[theirs.fileno()]
+            )
         finally:
             theirs.close()
         return reply["pid"], mine, workdir
@@ -252,6 +281,7 @@ class Zygote:
 
 
 # ----------------------------------------------------------------------------- one submission
+
 
 class Session:
     """One submission's student process (restarted when needed) and the proxies that call it."""
@@ -297,8 +327,9 @@ class Session:
                     exposed = head.get("exposed") or []
                     if exposed:
                         self.outcome.log.append(f"WARNING: readable by student code: {exposed}")
-                self.send({"op": "run", "cells": [[n, s] for n, s in self.cells], "skip": self.skip,
-                           "names": self.names})
+                self.send(
+                    {"op": "run", "cells": [[n, s] for n, s in self.cells], "skip": self.skip, "names": self.names}
+                )
                 deadline = time.monotonic() + cfg["cell_timeout"]
                 while True:
                     head = self.receive(deadline)
@@ -328,31 +359,37 @@ class Session:
                     self.note("the student process did not start")
                     continue
                 self.skip.append([position[0], position[1]])
-                self.note(f"cell {position[0]} (line {position[2]}) did not finish within "
-                          f"{cfg['cell_timeout']:g} s: stopped, rest of that cell skipped")
+                self.note(
+                    f"cell {position[0]} (line {position[2]}) did not finish within "
+                    f"{cfg['cell_timeout']:g} s: stopped, rest of that cell skipped"
+                )
             except (wire.PeerClosed, OSError):
                 status = self.stop(kill=False)
                 if position is None:
                     self.note(f"the student process ended before running any cell ({status})")
                     continue
                 self.skip.append([position[0], position[1]])
-                self.note(f"cell {position[0]} (line {position[2]}) ended the process ({status}): "
-                          f"rest of that cell skipped")
+                self.note(
+                    f"cell {position[0]} (line {position[2]}) ended the process ({status}): rest of that cell skipped"
+                )
             except (wire.WireError, ValueError, KeyError, TypeError) as e:
                 self.stop(kill=True)
                 if position is None:
                     self.note(f"the student process misbehaved before running any cell ({e})")
                     continue
                 self.skip.append([position[0], position[1]])
-                self.note(f"cell {position[0]} (line {position[2]}) garbled the grader's connection: "
-                          f"rest of that cell skipped")
+                self.note(
+                    f"cell {position[0]} (line {position[2]}) garbled the grader's connection: "
+                    f"rest of that cell skipped"
+                )
         self.setup_failed = "the notebook could not be run (too many cells hung or crashed)"
         self.note(self.setup_failed)
         return False
 
     def send(self, message, inputs=None):
-        tree, blobs = wire.encode(message, callback=self.register_callback, function_ref=self.own_name,
-                                  allow_pickle=True, inputs=inputs)
+        tree, blobs = wire.encode(
+            message, callback=self.register_callback, function_ref=self.own_name, allow_pickle=True, inputs=inputs
+        )
         wire.send(self.child[1], tree, blobs, timeout=max(self.worker.config["call_timeout"], 30.0))
 
     def receive(self, deadline, sock=None):
@@ -434,6 +471,7 @@ class Session:
     def missing(self, name):
         def not_defined(*args, **kwargs):
             raise NotDefined(f"name '{name}' is not defined: the notebook does not define {name}()")
+
         not_defined.__name__ = name
         return not_defined
 
@@ -451,8 +489,9 @@ class Session:
         inputs = []
         timeout = self.worker.config["call_timeout"]
         try:
-            self.send({"op": "call", "id": call_id, "fn": name, "args": tuple(args), "kwargs": dict(kwargs)},
-                      inputs=inputs)
+            self.send(
+                {"op": "call", "id": call_id, "fn": name, "args": tuple(args), "kwargs": dict(kwargs)}, inputs=inputs
+            )
         except OSError:
             self.stop(kill=True)
             raise ProcessEnded(f"the submission's process ended before {name}() could be called") from None
@@ -475,8 +514,9 @@ class Session:
         except wire.WireTimeout:
             self.stop(kill=True)
             message = f"{name}() did not return within {timeout:g} s: stopped"
-            self.blocked[name] = CallTimeout(f"{name}() timed out in an earlier test (after {timeout:g} s); "
-                                             f"not called again")
+            self.blocked[name] = CallTimeout(
+                f"{name}() timed out in an earlier test (after {timeout:g} s); not called again"
+            )
             self.note(f"timeout: {name}() did not return within {timeout:g} s")
             raise CallTimeout(message) from None
         except wire.PeerClosed:
@@ -517,15 +557,19 @@ class Session:
                 raise RuntimeError("unknown function")
             args = head.get("args") or ()
             kwargs = head.get("kwargs") or {}
-            if not isinstance(args, tuple) or not isinstance(kwargs, dict) or \
-                    not all(isinstance(k, str) for k in kwargs):
+            if (
+                not isinstance(args, tuple)
+                or not isinstance(kwargs, dict)
+                or not all(isinstance(k, str) for k in kwargs)
+            ):
                 raise TypeError("bad arguments")
             value = fn(*args, **kwargs)
             message = {"op": "cbreply", "token": token, "ok": True, "value": value}
         except Exception as e:
             message = {"op": "cbreply", "token": token, "ok": False, "message": f"{type(e).__name__}: {e}"[:500]}
-        tree, blobs = wire.encode(message, callback=self.register_callback, function_ref=self.own_name,
-                                  allow_pickle=True)
+        tree, blobs = wire.encode(
+            message, callback=self.register_callback, function_ref=self.own_name, allow_pickle=True
+        )
         try:
             wire.send(sock, tree, blobs, timeout=max(self.worker.config["call_timeout"], 30.0))
         except OSError:
@@ -556,6 +600,7 @@ def _signature(node):
 
 def _literal(node):
     import ast
+
     if node is None:
         return inspect.Parameter.empty
     try:
@@ -567,6 +612,7 @@ def _literal(node):
 def _copy_into(target, value):
     """Copy a student's in-place change of an input back into the test's own array or tensor."""
     import numpy as np
+
     torch = sys.modules.get("torch")
     try:
         if isinstance(target, np.ndarray) and isinstance(value, np.ndarray):
@@ -585,6 +631,7 @@ def _copy_into(target, value):
 
 # ----------------------------------------------------------------------------- the worker
 
+
 def describe_failure(exc):
     if isinstance(exc, (AssertionError, CallTimeout, ProcessEnded, NotDefined)):
         text = str(exc) or "an assertion failed"
@@ -601,6 +648,7 @@ def load_test_files(tests):
     skipped: only otter.test_files is needed, which is what the test files import."""
     import importlib.util
     import types
+
     if "otter" not in sys.modules:
         spec = importlib.util.find_spec("otter")
         package = types.ModuleType("otter")
@@ -608,6 +656,7 @@ def load_test_files(tests):
         package.__spec__, package.__file__, package.__package__ = spec, spec.origin, "otter"
         sys.modules["otter"] = package
     from otter.test_files import ExceptionTestFile
+
     tests = Path(tests)
     if str(tests.parent) not in sys.path:
         sys.path.insert(0, str(tests.parent))
@@ -632,6 +681,7 @@ class Worker:
     def detect_gpu():
         try:
             import torch
+
             return bool(torch.cuda.is_available())
         except Exception:
             return False
@@ -651,12 +701,17 @@ class Worker:
         return "*" if "env" in names else sorted(names)
 
     def question_functions(self):
-        return {tf.name: sorted({p for tc in tf.test_cases for p in inspect.signature(tc.body.test_func).parameters}
-                                - {"env"}) for tf in self.test_files}
+        return {
+            tf.name: sorted(
+                {p for tc in tf.test_cases for p in inspect.signature(tc.body.test_func).parameters} - {"env"}
+            )
+            for tf in self.test_files
+        }
 
     def grade(self, name, cells, static):
         """Grade one submission: name, cells [(number, source)], static {question: [message]}."""
         from otter.test_files.abstract_test import TestCaseResult
+
         started = Clock.real()
         outcome = SubmissionOutcome(name)
         session = Session(self, outcome, cells, self.names())
@@ -676,7 +731,9 @@ class Worker:
                     except Exception as exc:
                         passed, message = False, describe_failure(exc)
                     seconds = Clock.real() - t0
-                    cases.append(CaseOutcome(tc.body.test_func.__name__, tc.hidden, passed, tc.points, message, seconds))
+                    cases.append(
+                        CaseOutcome(tc.body.test_func.__name__, tc.hidden, passed, tc.points, message, seconds)
+                    )
                     results.append(TestCaseResult(test_case=tc, message=message, passed=passed))
                 tf.test_case_results = results
                 tf._score = None
@@ -701,6 +758,7 @@ class Worker:
 def worker_main(conn, config):
     """Entry point of a worker process: (name, cells, static) jobs in, SubmissionOutcome out."""
     import signal
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     confine.not_dumpable()
     Clock.install()
@@ -720,8 +778,10 @@ def worker_main(conn, config):
                 result = worker.grade(name, cells, static)
             except Exception as e:
                 import traceback
-                result = SubmissionOutcome(name, notes=[f"grader error: {type(e).__name__}: {e}"[:200]],
-                                           log=[traceback.format_exc()])
+
+                result = SubmissionOutcome(
+                    name, notes=[f"grader error: {type(e).__name__}: {e}"[:200]], log=[traceback.format_exc()]
+                )
             conn.send(("done", result))
     except (EOFError, OSError):
         pass

@@ -1,4 +1,5 @@
 """Reading master notebooks: the answer key, and the pieces that must never reach a student or a reader."""
+
 import re
 
 import nbformat
@@ -29,8 +30,10 @@ def solution_cells(master_path):
 
 def test_cells(master_path):
     """(hidden, source) for every test cell of a master."""
-    return [(_marker(cell) == "# HIDDEN", cell.source)
-            for cell in _code_cells_between(master_path, "# BEGIN TESTS", "# END TESTS")]
+    return [
+        (_marker(cell) == "# HIDDEN", cell.source)
+        for cell in _code_cells_between(master_path, "# BEGIN TESTS", "# END TESTS")
+    ]
 
 
 def solution_lines(master_path):
@@ -71,8 +74,9 @@ def answer_key(master_path):
     """Execute the master's setup and solution cells; returns the namespace (the answer key)."""
     nb = nbformat.read(master_path, as_version=4)
     env = {}
-    first_question = next(i for i, c in enumerate(nb.cells)
-                          if c.cell_type == "raw" and _marker(c) == "# BEGIN QUESTION")
+    first_question = next(
+        i for i, c in enumerate(nb.cells) if c.cell_type == "raw" and _marker(c) == "# BEGIN QUESTION"
+    )
     setup = [c.source for c in nb.cells[:first_question] if c.cell_type == "code"]
     for source in setup + solution_cells(master_path):
         exec(compile(source, str(master_path), "exec"), env)
@@ -82,5 +86,7 @@ def answer_key(master_path):
 def leaks(text, master_path):
     """Solution lines and hidden test names of a master that occur in `text`."""
     found = [line for line in solution_lines(master_path) if line in text]
-    found += [f"hidden test {name}" for name in hidden_test_names(master_path) if f"def {name}(" in text or f"{name}(" in text]
+    found += [
+        f"hidden test {name}" for name in hidden_test_names(master_path) if f"def {name}(" in text or f"{name}(" in text
+    ]
     return found

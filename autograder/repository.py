@@ -4,6 +4,7 @@ Every lecture's first code cell installs the course package from the repository 
 on Colab. `python -m autograder generate` rewrites that line from _config.yml, and the tests
 fail when a lecture names another repository or branch.
 """
+
 import re
 
 import nbformat

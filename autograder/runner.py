@@ -5,6 +5,7 @@ notebook): each test case is a function whose parameters name the student's func
 `def test_worked_example(corr2d): ...`. Running them here, with functions we pass in, is what
 lets the course check its answer keys and its "classic mistake" implementations directly.
 """
+
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path

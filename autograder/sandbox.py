@@ -17,6 +17,7 @@ socket; the zygote forks a child that owns that socket. The child
 Nothing in this process decides a grade: tests, expected values and comparisons live in the
 grader. This process never sees a test file.
 """
+
 import ast
 import builtins
 import fnmatch
@@ -34,12 +35,11 @@ import types
 
 from . import confine, wire
 
-
-
 _clock = time.perf_counter  # taken before any student code can replace time.perf_counter
 MAX_REPLY = 512 * 2**20  # bytes of arrays in one reply (the grader refuses more)
 
 # ----------------------------------------------------------------------------- tripwires
+
 
 class ForbiddenCall(RuntimeError):
     pass
@@ -59,6 +59,7 @@ def _wrapper(original, label):
             STATE.hits.append(label)
             raise ForbiddenCall(f"{label} is not allowed in this exercise")
         return original(*args, **kwargs)
+
     forbidden.__name__ = getattr(original, "__name__", "forbidden")
     forbidden.__doc__ = getattr(original, "__doc__", None)
     return forbidden
@@ -97,7 +98,7 @@ class Tripwires:
         self.patterns = [e for e in entries if e.startswith("aten::")]
         self.tops = {e.split(".")[0] for e in self.entries} | ({"torch"} if self.patterns else set())
         self.wrapped = {}  # id(original) -> (original, wrapper)
-        self.labels = {}   # id(original) -> the first entry naming it (F.conv2d before torch.conv2d)
+        self.labels = {}  # id(original) -> the first entry naming it (F.conv2d before torch.conv2d)
         self.mode_class = None
         for e in self.entries:
             value = _lookup(e)
@@ -132,8 +133,8 @@ class Tripwires:
                 for attr, value in items:
                     if _is_function(value) and str(getattr(value, "__module__", "") or "").startswith(e):
                         self.replace(module, attr, value, f"{e}.{attr}")
-            elif e.startswith(name + ".") and "." not in e[len(name) + 1:]:
-                attr = e[len(name) + 1:]
+            elif e.startswith(name + ".") and "." not in e[len(name) + 1 :]:
+                attr = e[len(name) + 1 :]
                 value = vars(module).get(attr)
                 if _is_function(value):
                     self.replace(module, attr, value, e)
@@ -227,6 +228,7 @@ def dispatch_mode(patterns):
 
 # ----------------------------------------------------------------------------- zygote
 
+
 def preload(modules):
     os.environ.setdefault("MPLBACKEND", "Agg")
     loaded = []
@@ -318,6 +320,7 @@ FRAME = "!I"
 def write_frame(sock, data, fds=()):
     """Send a length-prefixed message on a stream socket, with file descriptors attached."""
     import struct
+
     frame = struct.pack(FRAME, len(data)) + data
     if fds:
         socket.send_fds(sock, [frame], list(fds))
@@ -328,6 +331,7 @@ def write_frame(sock, data, fds=()):
 def read_frame(sock):
     """(data, fds) of one message written by write_frame; EOFError when the peer has gone."""
     import struct
+
     head, fds, _, _ = socket.recv_fds(sock, 4, 4)
     while 0 < len(head) < 4:
         more = sock.recv(4 - len(head))
@@ -360,6 +364,7 @@ def describe_status(status):
 
 
 # ----------------------------------------------------------------------------- child
+
 
 class _Stub:
     """Stands for otter's Notebook and IPython in the student process: checks and magics do nothing."""
@@ -397,8 +402,7 @@ def _error(exc, cell=None):
     where = _where(exc.__traceback__, cell)
     if where is None and isinstance(exc, SyntaxError) and cell:
         where = f"{cell[1:-1]}, line {exc.lineno}" if exc.lineno else cell[1:-1]
-    return {"type": type(exc).__name__, "module": type(exc).__module__,
-            "message": _text(exc)[:2000], "where": where}
+    return {"type": type(exc).__name__, "module": type(exc).__module__, "message": _text(exc)[:2000], "where": where}
 
 
 def _text(exc):
@@ -431,6 +435,7 @@ class Child:
     def callback_stub(self, ident):
         def call_grader(*args, **kwargs):
             return self.call_back(ident, args, kwargs)
+
         return call_grader
 
     def call_back(self, ident, args, kwargs):
@@ -438,8 +443,9 @@ class Child:
         token = self.callbacks
         was_armed, STATE.armed = STATE.armed, False
         try:
-            tree, blobs = wire.encode({"op": "callback", "cb": ident, "token": token,
-                                       "args": tuple(args), "kwargs": dict(kwargs)})
+            tree, blobs = wire.encode(
+                {"op": "callback", "cb": ident, "token": token, "args": tuple(args), "kwargs": dict(kwargs)}
+            )
             wire.send(self.sock, tree, blobs)
             while True:
                 message = self.next_message()
@@ -457,8 +463,15 @@ class Child:
             tree, blobs = wire.recv(self.sock)
             inputs = []
             try:
-                head = wire.decode(tree, blobs, trusted=True, callback=self.callback_stub,
-                                   function=self.own_function, inputs=inputs, device_ok=lambda d: True)
+                head = wire.decode(
+                    tree,
+                    blobs,
+                    trusted=True,
+                    callback=self.callback_stub,
+                    function=self.own_function,
+                    inputs=inputs,
+                    device_ok=lambda d: True,
+                )
             except Exception as exc:
                 head = {"op": "call", "id": _call_id(tree), "undecodable": _error(exc)}
             if head.get("op") == "call":
@@ -489,9 +502,13 @@ class Child:
 
     def describe(self, names):
         if names == "*":
-            names = [n for n in list(self.namespace) if not n.startswith("_")
-                     and not isinstance(self.namespace[n], types.ModuleType)
-                     and n not in ("get_ipython", "display", "In", "Out")]
+            names = [
+                n
+                for n in list(self.namespace)
+                if not n.startswith("_")
+                and not isinstance(self.namespace[n], types.ModuleType)
+                and n not in ("get_ipython", "display", "In", "Out")
+            ]
         out = {}
         for name in names:
             if name not in self.namespace:
@@ -547,8 +564,14 @@ class Child:
                     mutated.append([i, x])
             except BaseException:
                 pass
-        reply = {"op": "reply", "id": call_id, "ok": ok, "hits": list(STATE.hits), "seconds": seconds,
-                 "mutated": mutated}
+        reply = {
+            "op": "reply",
+            "id": call_id,
+            "ok": ok,
+            "hits": list(STATE.hits),
+            "seconds": seconds,
+            "mutated": mutated,
+        }
         if ok:
             reply["value"] = value
         else:
@@ -559,10 +582,19 @@ class Child:
                 raise ValueError(f"it is larger than {MAX_REPLY // 2**20} MB")
         except Exception as exc:  # MemoryError included
             tree = blobs = None
-            failure = {"op": "reply", "id": call_id, "ok": False, "hits": list(STATE.hits), "mutated": [],
-                       "error": {"type": "ValueError", "module": "builtins",
-                                 "message": f"the value returned could not be sent to the grader: {_text(exc)[:200]}",
-                                 "where": None}}
+            failure = {
+                "op": "reply",
+                "id": call_id,
+                "ok": False,
+                "hits": list(STATE.hits),
+                "mutated": [],
+                "error": {
+                    "type": "ValueError",
+                    "module": "builtins",
+                    "message": f"the value returned could not be sent to the grader: {_text(exc)[:200]}",
+                    "where": None,
+                },
+            }
         if tree is None:
             self.send(failure)
         else:
@@ -586,8 +618,11 @@ def _call_id(tree):
 def _snapshot(x):
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(x, torch.Tensor):
-        return (tuple(x.shape), str(x.dtype), x.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes()
-                if x.numel() else b"")
+        return (
+            tuple(x.shape),
+            str(x.dtype),
+            x.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes() if x.numel() else b"",
+        )
     return (x.shape, x.dtype.str, x.tobytes())
 
 
@@ -614,14 +649,13 @@ def child(fd, request, tripwires):
     applied = []
     memory = limits.get("memory_mb")
     vsz = _address_space()
-    if confine.set_limits(vsz + memory * 2**20 if memory and vsz else None,
-                          limits.get("cpu_seconds"), limits.get("file_mb", 64) * 2**20):
+    if confine.set_limits(
+        vsz + memory * 2**20 if memory and vsz else None, limits.get("cpu_seconds"), limits.get("file_mb", 64) * 2**20
+    ):
         applied.append("limits" + (f" (memory {memory} MB)" if memory and vsz else ""))
     roots = confine.readable_roots()
     exposed = confine.exposed(request.get("hidden", []), roots)
-    for layer in (lambda: confine.drop_root(workdir, roots),
-                  lambda: confine.landlock(workdir, roots),
-                  confine.seccomp):
+    for layer in (lambda: confine.drop_root(workdir, roots), lambda: confine.landlock(workdir, roots), confine.seccomp):
         try:
             done = layer()
         except Exception as exc:

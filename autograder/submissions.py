@@ -8,6 +8,7 @@ invalid by nbformat's schema (a cell without an id, an unknown key) is graded fr
 cells it has. Cell magics and `!shell` lines are turned into the Python that IPython would run
 (they do nothing during grading).
 """
+
 import ast
 import json
 import types
@@ -67,6 +68,7 @@ def read_notebook(path, max_bytes=MAX_BYTES):
 
 def _from_v3(text):
     import nbformat
+
     try:
         return nbformat.reads(text, as_version=4)
     except Exception as e:
@@ -84,6 +86,7 @@ def ipython_to_python(source):
     try:
         if _TRANSFORMER is None:
             from IPython.core.inputtransformer2 import TransformerManager
+
             _TRANSFORMER = TransformerManager()
         return _TRANSFORMER.transform_cell(source)
     except Exception:

@@ -16,10 +16,10 @@ other types are pickled in that direction only (the student process trusts the g
 Frame: 16-byte header (two big-endian uint64: JSON length, blob length), the JSON text, then
 the blobs back to back. The JSON holds {"v": tree, "b": [blob lengths]}.
 """
+
 import json
 import math
 import pickle
-import socket
 import struct
 import sys
 import time
@@ -32,8 +32,20 @@ MAX_JSON = 32 * 2**20
 MAX_DEPTH = 40
 MAX_NODES = 200_000
 NUMPY_KINDS = set("biufc")  # bool, signed, unsigned, float, complex: never object, void, str
-TORCH_DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16",
-                "float32", "float64", "complex64", "complex128"]
+TORCH_DTYPES = [
+    "bool",
+    "uint8",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "float16",
+    "bfloat16",
+    "float32",
+    "float64",
+    "complex64",
+    "complex128",
+]
 
 
 class WireError(Exception):
@@ -66,6 +78,7 @@ def _opaque_class(name):
 
 
 # ----------------------------------------------------------------------------- encoding
+
 
 class Encoder:
     """Turns a value into (tree, blobs).
@@ -158,8 +171,7 @@ class Encoder:
         a = np.asarray(a)  # drops subclasses such as np.matrix
         if self.inputs is not None:
             self.inputs.append(a)
-        return {"a": self.blob(np.ascontiguousarray(a).tobytes()), "dtype": a.dtype.str,
-                "shape": list(a.shape)}
+        return {"a": self.blob(np.ascontiguousarray(a).tobytes()), "dtype": a.dtype.str, "shape": list(a.shape)}
 
     def tensor(self, t, torch):
         dtype = str(t.dtype).replace("torch.", "")
@@ -169,8 +181,13 @@ class Encoder:
             self.inputs.append(t)
         data = t.detach().to("cpu").contiguous().reshape(-1)
         raw = data.view(torch.uint8).numpy().tobytes() if data.numel() else b""
-        return {"T": self.blob(raw), "dtype": dtype, "shape": list(t.shape), "device": str(t.device),
-                "grad": bool(t.requires_grad)}
+        return {
+            "T": self.blob(raw),
+            "dtype": dtype,
+            "shape": list(t.shape),
+            "device": str(t.device),
+            "grad": bool(t.requires_grad),
+        }
 
 
 def encode(obj, **kwargs):
@@ -179,6 +196,7 @@ def encode(obj, **kwargs):
 
 
 # ----------------------------------------------------------------------------- decoding
+
 
 class Decoder:
     """Builds values from (tree, blobs), validating everything.
@@ -346,6 +364,7 @@ class Decoder:
 
 def _torch():
     import torch
+
     return torch
 
 
@@ -354,6 +373,7 @@ def decode(tree, blobs, **kwargs):
 
 
 # ----------------------------------------------------------------------------- framing
+
 
 def send(sock, tree, blobs=(), timeout=None):
     """Send one message: a JSON-able tree (already encoded) and its blobs. With a timeout, a
@@ -380,7 +400,7 @@ def _recv_exact(sock, n, deadline):
             else:
                 sock.settimeout(None)
             k = sock.recv_into(view[got:], min(n - got, 1 << 22))
-        except socket.timeout:
+        except TimeoutError:
             raise WireTimeout("timed out") from None
         except (ConnectionResetError, BrokenPipeError, OSError) as e:
             raise PeerClosed(str(e)) from None
@@ -407,6 +427,6 @@ def recv(sock, deadline=None, max_bytes=1 << 30):
     data = memoryview(_recv_exact(sock, blob_len, deadline)) if blob_len else memoryview(b"")
     blobs, pos = [], 0
     for n in sizes:
-        blobs.append(data[pos:pos + n])
+        blobs.append(data[pos : pos + n])
         pos += n
     return head.get("v"), blobs

@@ -7,6 +7,7 @@ same command again, so jupyter-cache skips unchanged notebooks. grader.check: th
 repeated calls for each question of the convolution exercise, from a student notebook's folder,
 with the answer key's functions.
 """
+
 import argparse
 import os
 import platform
@@ -30,8 +31,9 @@ from autograder.paths import master_path, student_path  # noqa: E402
 def time_build(out):
     jb = Path(sys.executable).with_name("jupyter-book")
     t = time.perf_counter()
-    subprocess.run([str(jb), "build", str(ROOT), "-W", "--keep-going", "--path-output", str(out)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [str(jb), "build", str(ROOT), "-W", "--keep-going", "--path-output", str(out)], check=True, capture_output=True
+    )
     return time.perf_counter() - t
 
 
@@ -41,7 +43,7 @@ def time_grader_check(aid="convolution", repeats=5):
         os.chdir(tmp)
         shutil.copy(student_path(aid), f"{aid}.ipynb")
         env = {}
-        exec(nb.cells[0].source, env)                   # the setup cell: writes tests/ and exercise_checks.py
+        exec(nb.cells[0].source, env)  # the setup cell: writes tests/ and exercise_checks.py
         sys.path.insert(0, tmp)
         import otter
 
@@ -65,7 +67,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--skip-book", action="store_true")
     args = parser.parse_args()
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     if not args.skip_book:
         out = Path(tempfile.mkdtemp(prefix="book-bench-"))
         try:

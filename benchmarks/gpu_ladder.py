@@ -18,6 +18,7 @@ failed (the file is still written, with the failures in it); 2 when there is no 
 is written; --allow-cpu writes a CPU-only file, for testing this script: the lecture refuses to
 show such a file as a GPU measurement).
 """
+
 import argparse
 import importlib
 import inspect
@@ -54,8 +55,11 @@ def master_parts(path=MASTER):
         marker = _marker(cell)
         if cell["cell_type"] == "raw":
             if marker == "# BEGIN QUESTION":
-                question = next(line.split(":", 1)[1].strip() for line in _source(cell).splitlines()
-                                if line.strip().startswith("name:"))
+                question = next(
+                    line.split(":", 1)[1].strip()
+                    for line in _source(cell).splitlines()
+                    if line.strip().startswith("name:")
+                )
                 tests[question] = []
             elif marker == "# END QUESTION":
                 question = None
@@ -102,18 +106,27 @@ def run_answer_key(path=MASTER):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", required=True, help="where to write the JSON (the committed file is data/gpu-timings.json)")
+    parser.add_argument(
+        "--out", required=True, help="where to write the JSON (the committed file is data/gpu-timings.json)"
+    )
     parser.add_argument("--repeats", type=int, default=10, help="timed calls per rung (default 10)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed calls first (default 3)")
-    parser.add_argument("--layer", action="append", choices=sorted(timing.LAYERS),
-                        help="time only this layer (repeatable; default: all)")
+    parser.add_argument(
+        "--layer",
+        action="append",
+        choices=sorted(timing.LAYERS),
+        help="time only this layer (repeatable; default: all)",
+    )
     parser.add_argument("--skip-answer-key", action="store_true", help="time the ladder only")
     parser.add_argument("--allow-cpu", action="store_true", help="run without a GPU (to test this script)")
     args = parser.parse_args(argv)
 
     if not timing.cuda_available() and not args.allow_cpu:
-        print(f"{checks.GPU_SKIP}: torch.cuda.is_available() is False here; nothing written. "
-              "Run this on a machine with an NVIDIA GPU.", file=sys.stderr)
+        print(
+            f"{checks.GPU_SKIP}: torch.cuda.is_available() is False here; nothing written. "
+            "Run this on a machine with an NVIDIA GPU.",
+            file=sys.stderr,
+        )
         return 2
     info = timing.device_info()
     print("Device:", timing.describe(info))
@@ -125,11 +138,15 @@ def main(argv=None):
         print("Answer key of solutions/gpu.ipynb against every test:")
         extra["answer_key_tests"] = run_answer_key()
     command = "python benchmarks/gpu_ladder.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    settings = {"repeats": args.repeats, "warmup": args.warmup, "statistic": "median",
-                "clock": "time.perf_counter, stopped after torch.cuda.synchronize()",
-                "float32 on the GPU": "TF32 off (torch.set_float32_matmul_precision('highest'), cudnn.allow_tf32 = False)",
-                "tf32 on the GPU": "float32 tensors, TF32 allowed (PyTorch's default for cuDNN convolutions)",
-                "flops": "2 * N * C_out * H_out * W_out * C_in * kh * kw (a multiply-add counts 2)"}
+    settings = {
+        "repeats": args.repeats,
+        "warmup": args.warmup,
+        "statistic": "median",
+        "clock": "time.perf_counter, stopped after torch.cuda.synchronize()",
+        "float32 on the GPU": "TF32 off (torch.set_float32_matmul_precision('highest'), cudnn.allow_tf32 = False)",
+        "tf32 on the GPU": "float32 tensors, TF32 allowed (PyTorch's default for cuDNN convolutions)",
+        "flops": "2 * N * C_out * H_out * W_out * C_in * kh * kw (a multiply-add counts 2)",
+    }
     path = timing.save_timings(args.out, rows, info, command.strip(), settings, extra, layers)
     print(f"wrote {path}")
     failed = [f"{q} {t}" for q, r in extra.get("answer_key_tests", {}).items() for t, o in r.items() if o != "passed"]

@@ -12,6 +12,7 @@ For `otter run`, each submission is copied as convolution.ipynb (otter opens the
 assignment's name), first cell included: that cell writes the public tests into ./tests but
 leaves a test file that already holds hidden cases (otter's) alone.
 """
+
 import argparse
 import csv
 import json
@@ -27,9 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+import grading_cases  # noqa: E402
 import nbformat  # noqa: E402
 
-import grading_cases  # noqa: E402
 from autograder.batch import prepare_tests  # noqa: E402
 from autograder.generate import generate  # noqa: E402
 
@@ -53,8 +54,10 @@ def main():
     parser.add_argument("--otter", type=int, default=None, help="grade only the first N with otter run (default: all)")
     args = parser.parse_args()
 
-    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} "
-          f"(other work on the machine slows both graders)")
+    print(
+        f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} "
+        f"(other work on the machine slows both graders)"
+    )
     work = Path(tempfile.mkdtemp(prefix="grading-bench-"))
     try:
         students = grading_cases.class_of(args.students)
@@ -70,25 +73,55 @@ def main():
 
         prepare_tests(AID)  # the hidden tests, generated once (cached), as the command would
         start = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "autograder", "grade", AID, str(folder), "-o", str(work / "out"),
-                               "-j", str(args.jobs), "-q"], cwd=ROOT, capture_output=True, text=True)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "autograder",
+                "grade",
+                AID,
+                str(folder),
+                "-o",
+                str(work / "out"),
+                "-j",
+                str(args.jobs),
+                "-q",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
         ours = time.perf_counter() - start
         if proc.returncode != 0:
             sys.exit(proc.stderr)
         with open(work / "out" / "grades.csv", newline="") as f:
             rows = {r["submission"]: r for r in csv.DictReader(f)}
-        print(f"python -m autograder grade -j {args.jobs}: {ours:.1f} s for {len(students)} "
-              f"= {ours / len(students):.2f} s per submission (worker start-up included)")
+        print(
+            f"python -m autograder grade -j {args.jobs}: {ours:.1f} s for {len(students)} "
+            f"= {ours / len(students):.2f} s per submission (worker start-up included)"
+        )
 
         generate(AID, exercises_root=work / "exercises", autograders=work / "autograder")
         zip_path = work / "autograder" / f"{AID}-autograder.zip"
-        names = list(students)[:args.otter] if args.otter else list(students)
+        names = list(students)[: args.otter] if args.otter else list(students)
         otter_scores, otter_seconds = {}, []
         for i, name in enumerate(names):
             sub = otter_copy(students[name], work / "otter" / name)
             start = time.perf_counter()
-            proc = subprocess.run([str(Path(sys.executable).with_name("otter")), "run", "-a", str(zip_path),
-                                   "-o", str(sub.parent), str(sub)], cwd=sub.parent, capture_output=True, text=True)
+            proc = subprocess.run(
+                [
+                    str(Path(sys.executable).with_name("otter")),
+                    "run",
+                    "-a",
+                    str(zip_path),
+                    "-o",
+                    str(sub.parent),
+                    str(sub),
+                ],
+                cwd=sub.parent,
+                capture_output=True,
+                text=True,
+            )
             otter_seconds.append(time.perf_counter() - start)
             try:
                 results = json.loads((sub.parent / "results.json").read_text())
@@ -106,8 +139,10 @@ def main():
             mine = {q: float(rows[name][q]) for q in ("q1", "q2")}
             if any(theirs.get(q) is None or abs(float(theirs[q]) - mine[q]) > 1e-9 for q in mine):
                 differ.append((name, mine, theirs))
-        print(f"scores: {len(names) - len(differ)} of {len(names)} submissions get the same points per question "
-              f"from both graders")
+        print(
+            f"scores: {len(names) - len(differ)} of {len(names)} submissions get the same points per question "
+            f"from both graders"
+        )
         for name, mine, theirs in differ:
             print(f"  {name}: ours {mine}, otter {theirs}")
     finally:

@@ -15,6 +15,6 @@ def glue(name, value):
         return
     import numpy as np
 
-    if isinstance(value, np.generic):     # numpy 2 writes np.float64(0.5), which {glue:text} cannot format
+    if isinstance(value, np.generic):  # numpy 2 writes np.float64(0.5), which {glue:text} cannot format
         value = value.item()
     _glue(name, value, display=False)

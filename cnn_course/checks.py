@@ -5,6 +5,7 @@ generator does it), so it may import only the standard library, numpy and, lazil
 Each check raises AssertionError with one message that says what was called, what came back
 and what was expected: the shape, the first wrong element, or the changed input.
 """
+
 import numpy as np
 
 ATOL = 1e-8
@@ -26,7 +27,9 @@ def expect_array(got, expected, call, atol=ATOL):
         hint = ""
         if got_arr.shape == expected.shape[::-1]:
             hint = " (rows and columns swapped?)"
-        elif got_arr.ndim == expected.ndim and all(g == e + 1 or g == e - 1 for g, e in zip(got_arr.shape, expected.shape)):
+        elif got_arr.ndim == expected.ndim and all(
+            g == e + 1 or g == e - 1 for g, e in zip(got_arr.shape, expected.shape)
+        ):
             hint = " (off by one: output size is H - kh + 1?)"
         raise AssertionError(f"{call} returned shape {got_arr.shape}; expected {expected.shape}{hint}")
     close = np.isclose(got_arr, expected, rtol=0, atol=atol)
@@ -49,8 +52,10 @@ def expect_answered(result, call):
     """Assert that the call returned something. An answer cell still at `...` returns None and
     leaves its inputs alone: the tests that check inputs are left unchanged give it no point."""
     if result is None:
-        raise AssertionError(f"{call} returned None: write the function first (this test checks that "
-                             "a working answer leaves its inputs unchanged)")
+        raise AssertionError(
+            f"{call} returned None: write the function first (this test checks that "
+            "a working answer leaves its inputs unchanged)"
+        )
 
 
 def random_array(rng, *shape):
@@ -95,8 +100,10 @@ def check_count(fn, call, args, expected, mistakes=(), **kwargs):
         raise AssertionError(f"{call} returned {got!r} ({type(got).__name__}); expected the int {expected:,}")
     if isinstance(got, (float, np.floating)):
         if float(got) == expected:
-            raise AssertionError(f"{call} returned {got!r}, a float; a count is a whole number: "
-                                 f"return an int (use * and //, not /, or wrap the result in int(...))")
+            raise AssertionError(
+                f"{call} returned {got!r}, a float; a count is a whole number: "
+                f"return an int (use * and //, not /, or wrap the result in int(...))"
+            )
         raise AssertionError(f"{call} returned the float {got!r}; expected the int {expected:,}")
     got = int(got)
     if got != expected:
@@ -128,20 +135,26 @@ def check_permute_pixels(permute_pixels, images, perm, call=None):
     expected = x.reshape(N, H * W)[:, perm].reshape(N, H, W)
     got = _ti_as_array(_ti_run(permute_pixels, call, images, perm), call)
     if got.shape == (N, H * W):
-        raise AssertionError(f"{call} returned shape {got.shape}, the flattened images; "
-                             f"reshape the result back to the shape of the input, {x.shape}")
+        raise AssertionError(
+            f"{call} returned shape {got.shape}, the flattened images; "
+            f"reshape the result back to the shape of the input, {x.shape}"
+        )
     if _ti_equal(got, expected):
         return
     inverse = np.empty_like(x.reshape(N, H * W))
     inverse[:, perm] = x.reshape(N, H * W)
     column_major = x.transpose(0, 2, 1).reshape(N, H * W)[:, perm].reshape(N, W, H).transpose(0, 2, 1)
     if _ti_equal(got, inverse.reshape(N, H, W)):
-        raise AssertionError(f"{call} applies the inverse permutation: pixel i of the output must be "
-                             f"pixel perm[i] of the input (out_flat = x_flat[perm]), not the other way round "
-                             f"(out_flat[perm] = x_flat)")
+        raise AssertionError(
+            f"{call} applies the inverse permutation: pixel i of the output must be "
+            f"pixel perm[i] of the input (out_flat = x_flat[perm]), not the other way round "
+            f"(out_flat[perm] = x_flat)"
+        )
     if H != W and _ti_equal(got, column_major):
-        raise AssertionError(f"{call} numbers the pixels column by column; the flat index of pixel "
-                             f"(r, c) is r * W + c, as image.ravel() and reshape do (row by row)")
+        raise AssertionError(
+            f"{call} numbers the pixels column by column; the flat index of pixel "
+            f"(r, c) is r * W + c, as image.ravel() and reshape do (row by row)"
+        )
     if _ti_equal(got, x):
         raise AssertionError(f"{call} returned the images unchanged; this perm is not the identity")
     expect_array(got, expected, call)
@@ -174,15 +187,28 @@ def check_shift_image(shift_image, image, dy, dx, call=None):
     if _ti_equal(got, expected):
         return
     if got.shape == x.shape:
-        wrong = [(np.roll(x, (dy, dx), axis=(0, 1)), "wraps around, like np.roll: pixels pushed out of "
-                  "the frame must be lost, and the vacated rows and columns must be 0"),
-                 (shift_reference(x, -dy, -dx), "moves the content the wrong way: positive dy moves "
-                  "it down, positive dx moves it right"),
-                 (shift_reference(x, -dy, dx), "moves the content the wrong way vertically: positive dy "
-                  "moves it down (out[i, j] = image[i - dy, j - dx])"),
-                 (shift_reference(x, dy, -dx), "moves the content the wrong way horizontally: positive dx "
-                  "moves it right (out[i, j] = image[i - dy, j - dx])"),
-                 (shift_reference(x, dx, dy), "swaps dy and dx: dy moves rows (down), dx moves columns (right)")]
+        wrong = [
+            (
+                np.roll(x, (dy, dx), axis=(0, 1)),
+                "wraps around, like np.roll: pixels pushed out of "
+                "the frame must be lost, and the vacated rows and columns must be 0",
+            ),
+            (
+                shift_reference(x, -dy, -dx),
+                "moves the content the wrong way: positive dy moves it down, positive dx moves it right",
+            ),
+            (
+                shift_reference(x, -dy, dx),
+                "moves the content the wrong way vertically: positive dy "
+                "moves it down (out[i, j] = image[i - dy, j - dx])",
+            ),
+            (
+                shift_reference(x, dy, -dx),
+                "moves the content the wrong way horizontally: positive dx "
+                "moves it right (out[i, j] = image[i - dy, j - dx])",
+            ),
+            (shift_reference(x, dx, dy), "swaps dy and dx: dy moves rows (down), dx moves columns (right)"),
+        ]
         for candidate, why in wrong:
             if _ti_equal(got, candidate) and not _ti_equal(candidate, expected):
                 raise AssertionError(f"{call} {why}")
@@ -209,34 +235,43 @@ def check_equivariance_check(equivariance_check, shift_image, image, kernel, dy,
     want = shifted_then_corr[rows, cols]
     got = _ti_run(equivariance_check, call, image, kernel, dy, dx)
     if not isinstance(got, (tuple, list)) or len(got) != 2:
-        raise AssertionError(f"{call} returned {type(got).__name__}; expected a pair of arrays "
-                             f"(shift then correlate, correlate then shift)")
+        raise AssertionError(
+            f"{call} returned {type(got).__name__}; expected a pair of arrays "
+            f"(shift then correlate, correlate then shift)"
+        )
     a, b = (_ti_as_array(g, call) for g in got)
     for side, arr, full in [("first", a, shifted_then_corr), ("second", b, corr_then_shifted)]:
         if arr.shape == (Ho, Wo) and want.shape != (Ho, Wo):
-            raise AssertionError(f"{call}: the {side} array has shape {arr.shape}, the whole output; keep "
-                                 f"only the output pixels that the shift did not vacate, rows "
-                                 f"{rows.start}:{rows.stop} and columns {cols.start}:{cols.stop}, shape {want.shape}")
+            raise AssertionError(
+                f"{call}: the {side} array has shape {arr.shape}, the whole output; keep "
+                f"only the output pixels that the shift did not vacate, rows "
+                f"{rows.start}:{rows.stop} and columns {cols.start}:{cols.stop}, shape {want.shape}"
+            )
         if arr.shape == want.shape[::-1] and want.shape[0] != want.shape[1]:
-            raise AssertionError(f"{call}: the {side} array has shape {arr.shape}; expected {want.shape} "
-                                 f"(rows and columns swapped?)")
-        for flip_rows, flip_cols, what in [(True, False, "rows"), (False, True, "columns"),
-                                           (True, True, "rows and columns")]:
+            raise AssertionError(
+                f"{call}: the {side} array has shape {arr.shape}; expected {want.shape} (rows and columns swapped?)"
+            )
+        for flip_rows, flip_cols, what in [
+            (True, False, "rows"),
+            (False, True, "columns"),
+            (True, True, "rows and columns"),
+        ]:
             ry, rx = (-dy if flip_rows else dy), (-dx if flip_cols else dx)
-            wrong_side = full[max(ry, 0):Ho + min(ry, 0), max(rx, 0):Wo + min(rx, 0)]
+            wrong_side = full[max(ry, 0) : Ho + min(ry, 0), max(rx, 0) : Wo + min(rx, 0)]
             if (ry, rx) != (dy, dx) and _ti_equal(arr, wrong_side) and not _ti_equal(wrong_side, want):
                 raise AssertionError(
                     f"{call}: the {side} array keeps the wrong {what}: "
                     f"a shift by dy > 0 vacates the first dy rows, by dy < 0 the last |dy| rows, and dx "
                     f"does the same to the columns; keep rows {rows.start}:{rows.stop} and columns "
-                    f"{cols.start}:{cols.stop}")
+                    f"{cols.start}:{cols.stop}"
+                )
     expect_array(a, want, f"{call}[0] (corr2d of the shifted image)")
     expect_array(b, corr_then_shifted[rows, cols], f"{call}[1] (the shifted corr2d of the image)")
 
 
 # --- stride, padding
 
-_SP_UNSET = object()     # an argument the check leaves out of the call, so that defaults get tested
+_SP_UNSET = object()  # an argument the check leaves out of the call, so that defaults get tested
 
 
 def sp_pair(value):
@@ -285,8 +320,11 @@ def _sp_run(fn, call, args, kwargs, notes=()):
     try:
         return fn(*[copy(v) for v in args], **{k: copy(v) for k, v in kwargs.items()})
     except Exception as e:  # the student's function raised: say which call, what, and why it may have
-        said = [text for kinds, words, text in notes
-                if isinstance(e, kinds) and (not words or any(w in str(e).lower() for w in words))]
+        said = [
+            text
+            for kinds, words, text in notes
+            if isinstance(e, kinds) and (not words or any(w in str(e).lower() for w in words))
+        ]
         hint = f" (hint: {'; '.join(said)})" if said else ""
         raise AssertionError(f"{call} raised {type(e).__name__}: {e}{hint}") from None
 
@@ -296,18 +334,33 @@ def _sp_notes(X, K, stride, padding):
     (sh, sw), (ph, pw) = sp_pair(stride), sp_pair(padding)
     notes = []
     if K is not None and (K.shape[0] > X.shape[0] or K.shape[1] > X.shape[1]):
-        notes.append((ValueError, (), "the kernel is larger than the image but fits in the padded image: "
-                                      "compare its size with the padded image"))
+        notes.append(
+            (
+                ValueError,
+                (),
+                "the kernel is larger than the image but fits in the padded image: "
+                "compare its size with the padded image",
+            )
+        )
     if isinstance(stride, (tuple, list)) or isinstance(padding, (tuple, list)):
         notes.append((TypeError, (), "stride and padding may be an int or an (h, w) pair"))
     if K is not None and ((X.shape[0] - K.shape[0] + 2 * ph) % sh or (X.shape[1] - K.shape[1] + 2 * pw) % sw):
-        notes.append(((ValueError, IndexError), ("broadcast", "index", "out of bounds"),
-                      "here the stride does not divide (H - kh + 2p): the output size rounds down, and the last "
-                      "rows or columns that no whole window reaches are left out"))
+        notes.append(
+            (
+                (ValueError, IndexError),
+                ("broadcast", "index", "out of bounds"),
+                "here the stride does not divide (H - kh + 2p): the output size rounds down, and the last "
+                "rows or columns that no whole window reaches are left out",
+            )
+        )
     if 0 in (ph, pw) and (ph, pw) != (0, 0):
-        notes.append(((ValueError, IndexError), ("into shape (0", ", 0)"),
-                      "a padding is 0 on one axis, and a slice such as P[p:-p] is empty when p = 0: "
-                      "use P[p:p + H] instead"))
+        notes.append(
+            (
+                (ValueError, IndexError),
+                ("into shape (0", ", 0)"),
+                "a padding is 0 on one axis, and a slice such as P[p:-p] is empty when p = 0: use P[p:p + H] instead",
+            )
+        )
     return notes
 
 
@@ -320,14 +373,17 @@ def _sp_output_size_mistakes(n, k, s, p):
     import math
 
     return [
-        (math.ceil((n - k + 2 * p) / s) + 1,
-         f"rounds up: (n - k + 2p)/s = {n - k + 2 * p}/{s} is not whole, and a window that would run past "
-         "the edge does not count; round down with //"),
-        (round((n - k + 2 * p) / s) + 1,
-         "rounds to the nearest integer; the size rounds down (floor): use //"),
+        (
+            math.ceil((n - k + 2 * p) / s) + 1,
+            f"rounds up: (n - k + 2p)/s = {n - k + 2 * p}/{s} is not whole, and a window that would run past "
+            "the edge does not count; round down with //",
+        ),
+        (round((n - k + 2 * p) / s) + 1, "rounds to the nearest integer; the size rounds down (floor): use //"),
         ((n - k + 2 * p) // s, "forgets the + 1: the first window, at position 0, counts too"),
-        ((n - k + p) // s + 1,
-         f"adds the padding once: `padding` = {p} zeros go on BOTH sides, so the padded length is n + 2p"),
+        (
+            (n - k + p) // s + 1,
+            f"adds the padding once: `padding` = {p} zeros go on BOTH sides, so the padded length is n + 2p",
+        ),
         ((n - k) // s + 1, f"ignores the padding ({p} zeros on each side)"),
         (n - k + 2 * p + 1, f"ignores the stride: the window moves {s} places at a time"),
         ((n - k + 2 * p + 1) // s, "puts the + 1 inside the division: floor((n - k + 2p) / s) + 1"),
@@ -343,8 +399,18 @@ def check_output_size(conv_output_size, n, k, stride=_SP_UNSET, padding=_SP_UNSE
     call = _sp_call_text("conv_output_size", [("n", n), ("k", k)], kwargs)
     s = 1 if stride is _SP_UNSET else stride
     p = 0 if padding is _SP_UNSET else padding
-    notes = [(ValueError, (), f"the kernel is longer than n = {n} but fits in the padded length "
-                              f"n + 2p = {n + 2 * p}: that is allowed")] if n < k <= n + 2 * p else []
+    notes = (
+        [
+            (
+                ValueError,
+                (),
+                f"the kernel is longer than n = {n} but fits in the padded length "
+                f"n + 2p = {n + 2 * p}: that is allowed",
+            )
+        ]
+        if n < k <= n + 2 * p
+        else []
+    )
     got = _sp_run(conv_output_size, call, [n, k], kwargs, notes)
     want = torch_output_size(n, k, s, p) if expected is None else expected
     if got is None:
@@ -353,17 +419,22 @@ def check_output_size(conv_output_size, n, k, stride=_SP_UNSET, padding=_SP_UNSE
         raise AssertionError(f"{call} returned {got!r} ({type(got).__name__}); expected the int {want}")
     if isinstance(got, (float, np.floating)):
         if float(got).is_integer() and int(got) == want:
-            raise AssertionError(f"{call} returned {got!r}, a float; a size is an int: use // "
-                                 f"(floor division), which also rounds down, or int(...) -> {want}")
-        raise AssertionError(f"{call} returned {got!r}; expected the int {want}: (n - k + 2p)/s = "
-                             f"{n - k + 2 * p}/{s} is not whole here, and the size rounds down: use //")
+            raise AssertionError(
+                f"{call} returned {got!r}, a float; a size is an int: use // "
+                f"(floor division), which also rounds down, or int(...) -> {want}"
+            )
+        raise AssertionError(
+            f"{call} returned {got!r}; expected the int {want}: (n - k + 2p)/s = "
+            f"{n - k + 2 * p}/{s} is not whole here, and the size rounds down: use //"
+        )
     if int(got) == want:
         return
     matches = [what for value, what in _sp_output_size_mistakes(n, k, s, p) if value == got and value != want]
-    if matches:   # several wrong formulas can give the same number: name each of them
+    if matches:  # several wrong formulas can give the same number: name each of them
         raise AssertionError(f"{call} returned {got}; expected {want}: your formula " + "; or it ".join(matches))
-    raise AssertionError(f"{call} returned {got}; expected {want} = floor((n - k + 2p) / s) + 1 "
-                         f"= floor(({n} - {k} + 2*{p}) / {s}) + 1")
+    raise AssertionError(
+        f"{call} returned {got}; expected {want} = floor((n - k + 2p) / s) + 1 = floor(({n} - {k} + 2*{p}) / {s}) + 1"
+    )
 
 
 def _sp_pair_mistakes(name, given, right, compute):
@@ -373,13 +444,20 @@ def _sp_pair_mistakes(name, given, right, compute):
     rows = f"{name}[0] = {a}" if pair else f"{name} {a} too"
     cols = f"{name}[1] = {c}" if pair else f"{name} {c} too"
     none = 1 if name == "stride" else 0
-    options = [((a, none), f"applies the {name} to the rows only; the columns use {cols}"),
-               ((none, c), f"applies the {name} to the columns only; the rows use {rows}")]
+    options = [
+        ((a, none), f"applies the {name} to the rows only; the columns use {cols}"),
+        ((none, c), f"applies the {name} to the columns only; the rows use {rows}"),
+    ]
     if pair:
-        options += [((a, a), f"uses {name}[0] = {a} on both axes; the columns use {name}[1] = {c}"),
-                    ((c, c), f"uses {name}[1] = {c} on both axes; the rows use {name}[0] = {a}"),
-                    ((c, a), f"swaps the {name} pair: {name}=({a}, {c}) means {a} for the rows (height) "
-                             f"and {c} for the columns (width)")]
+        options += [
+            ((a, a), f"uses {name}[0] = {a} on both axes; the columns use {name}[1] = {c}"),
+            ((c, c), f"uses {name}[1] = {c} on both axes; the rows use {name}[0] = {a}"),
+            (
+                (c, a),
+                f"swaps the {name} pair: {name}=({a}, {c}) means {a} for the rows (height) "
+                f"and {c} for the columns (width)",
+            ),
+        ]
     options.append(((none, none), f"ignores the {name} (it was {given!r})"))
     return [(msg, (lambda v=v: compute(v))) for v, msg in options if v != right]
 
@@ -390,27 +468,45 @@ def _sp_corr_candidates(X, K, stride, padding):
     (H, W), (kh, kw) = X.shape, K.shape
     oh, ow = _sp_size(H, kh, sh, ph), _sp_size(W, kw, sw, pw)
     full = lambda: torch_corr2d_sp(X, K, 1, padding)  # noqa: E731
-    c = [("flips the kernel: cross-correlation uses K[m, n] as it is",
-          lambda: torch_corr2d_sp(X, K[::-1, ::-1], stride, padding)),
-         ("returns the output transposed (rows and columns swapped)",
-          lambda: torch_corr2d_sp(X, K, stride, padding).T)]
+    c = [
+        (
+            "flips the kernel: cross-correlation uses K[m, n] as it is",
+            lambda: torch_corr2d_sp(X, K[::-1, ::-1], stride, padding),
+        ),
+        ("returns the output transposed (rows and columns swapped)", lambda: torch_corr2d_sp(X, K, stride, padding).T),
+    ]
     if (sh, sw) != (1, 1):
         c += _sp_pair_mistakes("stride", stride, (sh, sw), lambda s: torch_corr2d_sp(X, K, s, padding))
         starts = f"window (i, j) must start at row i*{sh} and column j*{sw}"
-        c += [(f"has the right size, but its windows do not move by the stride: {starts}"
-               f"{' of the padded image' if (ph, pw) != (0, 0) else ''}", lambda: full()[:oh, :ow]),
-              (f"moves the window by the stride along the rows only: {starts}", lambda: full()[::sh, :ow]),
-              (f"moves the window by the stride along the columns only: {starts}", lambda: full()[:oh, ::sw])]
+        c += [
+            (
+                f"has the right size, but its windows do not move by the stride: {starts}"
+                f"{' of the padded image' if (ph, pw) != (0, 0) else ''}",
+                lambda: full()[:oh, :ow],
+            ),
+            (f"moves the window by the stride along the rows only: {starts}", lambda: full()[::sh, :ow]),
+            (f"moves the window by the stride along the columns only: {starts}", lambda: full()[:oh, ::sw]),
+        ]
     if (ph, pw) != (0, 0):
         both = "`padding` zeros go on BOTH sides: above and below, left and right"
-        c += [(f"pads only the top and left: {both}",
-               lambda: torch_corr2d_sp(np.pad(X, ((ph, 0), (pw, 0))), K, stride, 0)),
-              (f"pads only the bottom and right: {both}",
-               lambda: torch_corr2d_sp(np.pad(X, ((0, ph), (0, pw))), K, stride, 0)),
-              (f"puts all 2*padding zeros above and left of the image: {both}, p on each",
-               lambda: torch_corr2d_sp(np.pad(X, ((2 * ph, 0), (2 * pw, 0))), K, stride, 0)),
-              (f"puts all 2*padding zeros below and right of the image: {both}, p on each",
-               lambda: torch_corr2d_sp(np.pad(X, ((0, 2 * ph), (0, 2 * pw))), K, stride, 0))]
+        c += [
+            (
+                f"pads only the top and left: {both}",
+                lambda: torch_corr2d_sp(np.pad(X, ((ph, 0), (pw, 0))), K, stride, 0),
+            ),
+            (
+                f"pads only the bottom and right: {both}",
+                lambda: torch_corr2d_sp(np.pad(X, ((0, ph), (0, pw))), K, stride, 0),
+            ),
+            (
+                f"puts all 2*padding zeros above and left of the image: {both}, p on each",
+                lambda: torch_corr2d_sp(np.pad(X, ((2 * ph, 0), (2 * pw, 0))), K, stride, 0),
+            ),
+            (
+                f"puts all 2*padding zeros below and right of the image: {both}, p on each",
+                lambda: torch_corr2d_sp(np.pad(X, ((0, 2 * ph), (0, 2 * pw))), K, stride, 0),
+            ),
+        ]
         c += _sp_pair_mistakes("padding", padding, (ph, pw), lambda p: torch_corr2d_sp(X, K, stride, p))
     return c
 
@@ -424,8 +520,10 @@ def _sp_shape_hint(shape, X, K, stride, padding):
     ceil = (math.ceil((H - kh + 2 * ph) / sh) + 1, math.ceil((W - kw + 2 * pw) / sw) + 1)
     floor = (_sp_size(H, kh, sh, ph), _sp_size(W, kw, sw, pw))
     if tuple(shape) == ceil != floor:
-        return (f" (rounded up: (H - kh + 2p)/s is not whole here, and a window that would run past the edge "
-                f"does not count: {floor[0]} x {floor[1]} = floor((H - kh + 2p)/s) + 1 on each axis)")
+        return (
+            f" (rounded up: (H - kh + 2p)/s is not whole here, and a window that would run past the edge "
+            f"does not count: {floor[0]} x {floor[1]} = floor((H - kh + 2p)/s) + 1 on each axis)"
+        )
     if len(shape) == 2 and all(g == e - 1 for g, e in zip(shape, floor)):
         return " (one row and column short: the number of windows is floor((H - kh + 2p)/s) + 1)"
     if len(shape) == 2 and all(g >= e for g, e in zip(shape, floor)):
@@ -460,30 +558,43 @@ def check_corr2d_sp(fn, name, image, kernel, stride=_SP_UNSET, padding=_SP_UNSET
             wrong = np.asarray(thunk(), dtype=float)
         except Exception:  # a wrong variant that cannot be computed for these sizes
             continue
-        if wrong.shape == arr.shape and np.allclose(arr, wrong, rtol=0, atol=atol) and \
-                not (wrong.shape == want.shape and np.allclose(wrong, want, rtol=0, atol=atol)):
+        if (
+            wrong.shape == arr.shape
+            and np.allclose(arr, wrong, rtol=0, atol=atol)
+            and not (wrong.shape == want.shape and np.allclose(wrong, want, rtol=0, atol=atol))
+        ):
             raise AssertionError(f"{call} {message}")
     if arr.shape != want.shape:
-        raise AssertionError(f"{call} returned shape {arr.shape}; expected {want.shape}"
-                             f"{_sp_shape_hint(arr.shape, X, K, s, p)}")
+        raise AssertionError(
+            f"{call} returned shape {arr.shape}; expected {want.shape}{_sp_shape_hint(arr.shape, X, K, s, p)}"
+        )
     expect_array(got, want, call, atol)
 
 
 def _sp_pad_candidates(X, padding):
     ph, pw = sp_pair(padding)
     both = "`padding` zeros go on BOTH sides: p_h rows above and below, p_w columns left and right"
-    c = [(f"pads only the top and left: {both}", lambda: np.pad(X, ((ph, 0), (pw, 0)))),
-         (f"pads only the bottom and right: {both}", lambda: np.pad(X, ((0, ph), (0, pw)))),
-         (f"puts the image in the top-left corner: {both}, so the image sits in the middle",
-          lambda: np.pad(X, ((0, 2 * ph), (0, 2 * pw)))),
-         (f"puts the image in the bottom-right corner: {both}, so the image sits in the middle",
-          lambda: np.pad(X, ((2 * ph, 0), (2 * pw, 0)))),
-         ("pads with ones; zero padding puts zeros around the image",
-          lambda: np.pad(X, ((ph, ph), (pw, pw)), constant_values=1)),
-         ("repeats the edge values; zero padding puts zeros around the image",
-          lambda: np.pad(X, ((ph, ph), (pw, pw)), mode="edge")),
-         ("returns the padded image transposed (rows and columns swapped)",
-          lambda: np.pad(X, ((ph, ph), (pw, pw))).T)]
+    c = [
+        (f"pads only the top and left: {both}", lambda: np.pad(X, ((ph, 0), (pw, 0)))),
+        (f"pads only the bottom and right: {both}", lambda: np.pad(X, ((0, ph), (0, pw)))),
+        (
+            f"puts the image in the top-left corner: {both}, so the image sits in the middle",
+            lambda: np.pad(X, ((0, 2 * ph), (0, 2 * pw))),
+        ),
+        (
+            f"puts the image in the bottom-right corner: {both}, so the image sits in the middle",
+            lambda: np.pad(X, ((2 * ph, 0), (2 * pw, 0))),
+        ),
+        (
+            "pads with ones; zero padding puts zeros around the image",
+            lambda: np.pad(X, ((ph, ph), (pw, pw)), constant_values=1),
+        ),
+        (
+            "repeats the edge values; zero padding puts zeros around the image",
+            lambda: np.pad(X, ((ph, ph), (pw, pw)), mode="edge"),
+        ),
+        ("returns the padded image transposed (rows and columns swapped)", lambda: np.pad(X, ((ph, ph), (pw, pw))).T),
+    ]
     c += _sp_pair_mistakes("padding", padding, (ph, pw), lambda p: np.pad(X, ((p[0], p[0]), (p[1], p[1]))))
     return c
 
@@ -505,12 +616,14 @@ def check_pad2d(pad2d, image, padding, expected=None):
         return
     for message, thunk in _sp_pad_candidates(X.astype(float), padding):
         wrong = thunk()
-        if wrong.shape == arr.shape and np.array_equal(arr, wrong) and \
-                not (wrong.shape == want.shape and np.array_equal(wrong, want)):
+        if (
+            wrong.shape == arr.shape
+            and np.array_equal(arr, wrong)
+            and not (wrong.shape == want.shape and np.array_equal(wrong, want))
+        ):
             raise AssertionError(f"{call} {message}")
     if arr.shape != want.shape:
-        raise AssertionError(f"{call} returned shape {arr.shape}; expected {want.shape} = "
-                             f"(H + 2*{ph}, W + 2*{pw})")
+        raise AssertionError(f"{call} returned shape {arr.shape}; expected {want.shape} = (H + 2*{ph}, W + 2*{pw})")
     expect_array(got, want, call)
 
 
@@ -530,8 +643,10 @@ def check_float_output(fn, call, *args, **kwargs):
     got = _sp_run(fn, call, list(args), kwargs)
     dtype = np.asarray(got).dtype
     if not np.issubdtype(dtype, np.floating):
-        raise AssertionError(f"{call} returned dtype {dtype}; the output must be a float array "
-                             "(e.g. start from np.zeros(...), which is float)")
+        raise AssertionError(
+            f"{call} returned dtype {dtype}; the output must be a float array "
+            "(e.g. start from np.zeros(...), which is float)"
+        )
 
 
 def check_inputs_unchanged(fn, call, *args, **kwargs):
@@ -569,8 +684,9 @@ def torch_conv2d(x, w, b=None, stride=1, padding=0, groups=1):
     import torch.nn.functional as F
 
     t = lambda a: torch.as_tensor(np.array(a, dtype=np.float64))  # noqa: E731  (a copy, made contiguous)
-    out = F.conv2d(t(x), t(w), None if b is None else t(b),
-                   stride=_hw_pair(stride), padding=_hw_pair(padding), groups=groups)
+    out = F.conv2d(
+        t(x), t(w), None if b is None else t(b), stride=_hw_pair(stride), padding=_hw_pair(padding), groups=groups
+    )
     return out.numpy()
 
 
@@ -579,8 +695,13 @@ def _torch_pool(name, x, kernel_size, stride, padding, ceil_mode):
     import torch.nn.functional as F
 
     pool = getattr(F, name)
-    out = pool(torch.as_tensor(np.array(x, dtype=np.float64)), _hw_pair(kernel_size),
-               None if stride is None else _hw_pair(stride), _hw_pair(padding), ceil_mode=ceil_mode)
+    out = pool(
+        torch.as_tensor(np.array(x, dtype=np.float64)),
+        _hw_pair(kernel_size),
+        None if stride is None else _hw_pair(stride),
+        _hw_pair(padding),
+        ceil_mode=ceil_mode,
+    )
     return out.numpy()
 
 
@@ -600,10 +721,12 @@ def _shape(a):
 
 def _call_text(fname, args, kwargs):
     """How a function was called, with arrays shown by their shapes."""
+
     def show(v):
         if isinstance(v, np.ndarray):
             return _shape(v)
         return repr(v)
+
     parts = [f"{name} {show(v)}" if isinstance(v, np.ndarray) else show(v) for name, v in args]
     parts += [f"{k}={show(v)}" for k, v in kwargs.items()]
     return f"{fname}({', '.join(parts)})"
@@ -664,12 +787,17 @@ def _pair_mistakes(name, given, right, compute):
     a, c = right
     rows = f"{name}[0] = {a}" if isinstance(given, (tuple, list)) else f"{name} {a} too"
     cols = f"{name}[1] = {c}" if isinstance(given, (tuple, list)) else f"{name} {c} too"
-    options = [((a, 1) if name == "stride" else (a, 0), f"applies the {name} to the rows only; the columns use {cols}"),
-               ((1, c) if name == "stride" else (0, c), f"applies the {name} to the columns only; the rows use {rows}"),
-               ((a, a), f"uses {name}[0] = {a} on both axes; the columns use {name}[1] = {c}"),
-               ((c, c), f"uses {name}[1] = {c} on both axes; the rows use {name}[0] = {a}"),
-               ((c, a), f"swaps the {name} pair: {name}=({a}, {c}) means {a} for the rows (height), {c} for the columns (width)"),
-               ((1, 1) if name == "stride" else (0, 0), f"ignores the {name} (it was {given!r})")]
+    options = [
+        ((a, 1) if name == "stride" else (a, 0), f"applies the {name} to the rows only; the columns use {cols}"),
+        ((1, c) if name == "stride" else (0, c), f"applies the {name} to the columns only; the rows use {rows}"),
+        ((a, a), f"uses {name}[0] = {a} on both axes; the columns use {name}[1] = {c}"),
+        ((c, c), f"uses {name}[1] = {c} on both axes; the rows use {name}[0] = {a}"),
+        (
+            (c, a),
+            f"swaps the {name} pair: {name}=({a}, {c}) means {a} for the rows (height), {c} for the columns (width)",
+        ),
+        ((1, 1) if name == "stride" else (0, 0), f"ignores the {name} (it was {given!r})"),
+    ]
     return [(msg, (lambda v=v: compute(v))) for v, msg in options if v != right]
 
 
@@ -683,58 +811,89 @@ def _conv2d_candidates(x, w, b, stride, padding):
     with_bias = lambda out, shape: out + bias.reshape(shape)  # noqa: E731
     eye = lambda: np.stack([w[o, o] for o in range(C_out)])[:, None]  # noqa: E731
     c = [
-        ("flips the kernel: conv2d is a cross-correlation, like torch's F.conv2d; use w[o, c, m, k] as it is",
-         lambda: torch_conv2d(x, w[:, :, ::-1, ::-1], b, stride, padding)),
+        (
+            "flips the kernel: conv2d is a cross-correlation, like torch's F.conv2d; use w[o, c, m, k] as it is",
+            lambda: torch_conv2d(x, w[:, :, ::-1, ::-1], b, stride, padding),
+        ),
     ]
     if C_in > 1:
         sums = "each output channel is the SUM over all input channels c of x[n, c] cross-correlated with w[o, c] (plus b[o])"
         c += [
             (f"uses only input channel 0: {sums}", lambda: torch_conv2d(x[:, :1], w[:, :1], b, stride, padding)),
-            (f"keeps only the last input channel (= instead of += in the loop over channels?): {sums}",
-             lambda: torch_conv2d(x[:, -1:], w[:, -1:], b, stride, padding)),
-            (f"averages the input channels instead of adding them up: {sums}",
-             lambda: with_bias(nobias() / C_in, (1, -1, 1, 1))),
+            (
+                f"keeps only the last input channel (= instead of += in the loop over channels?): {sums}",
+                lambda: torch_conv2d(x[:, -1:], w[:, -1:], b, stride, padding),
+            ),
+            (
+                f"averages the input channels instead of adding them up: {sums}",
+                lambda: with_bias(nobias() / C_in, (1, -1, 1, 1)),
+            ),
         ]
     if C_in == C_out > 1:
         c += [
-            ("pairs input channel o with output channel o only (a depthwise convolution); "
-             "each output channel must add up all input channels: out[n, o] = b[o] + sum over c of x[n, c] * w[o, c]",
-             lambda: torch_conv2d(x, eye(), b, stride, padding, groups=C_in)),
-            ("reads w as (C_in, C_out, kh, kw); its layout is (C_out, C_in, kh, kw): w[o, c] is the kernel "
-             "from input channel c to output channel o", lambda: torch_conv2d(x, w.transpose(1, 0, 2, 3), b, stride, padding)),
+            (
+                "pairs input channel o with output channel o only (a depthwise convolution); "
+                "each output channel must add up all input channels: out[n, o] = b[o] + sum over c of x[n, c] * w[o, c]",
+                lambda: torch_conv2d(x, eye(), b, stride, padding, groups=C_in),
+            ),
+            (
+                "reads w as (C_in, C_out, kh, kw); its layout is (C_out, C_in, kh, kw): w[o, c] is the kernel "
+                "from input channel c to output channel o",
+                lambda: torch_conv2d(x, w.transpose(1, 0, 2, 3), b, stride, padding),
+            ),
         ]
     if C_out > 1:
-        c.append(("uses the filter w[0] for every output channel; output channel o uses w[o]",
-                  lambda: torch_conv2d(x, np.repeat(w[:1], C_out, axis=0), b, stride, padding)))
+        c.append(
+            (
+                "uses the filter w[0] for every output channel; output channel o uses w[o]",
+                lambda: torch_conv2d(x, np.repeat(w[:1], C_out, axis=0), b, stride, padding),
+            )
+        )
     if b is not None:
         per_channel = "b[o] is added once to every value of output channel o, e.g. out + b.reshape(1, -1, 1, 1)"
         c += [
             (f"ignores the bias b: {per_channel}", nobias),
-            (f"adds b along the width axis (numpy lines b up with the LAST axis): {per_channel}",
-             lambda: with_bias(nobias(), (1, 1, 1, -1))),
+            (
+                f"adds b along the width axis (numpy lines b up with the LAST axis): {per_channel}",
+                lambda: with_bias(nobias(), (1, 1, 1, -1)),
+            ),
             (f"adds b along the height axis: {per_channel}", lambda: with_bias(nobias(), (1, 1, -1, 1))),
             (f"adds b along the batch axis: {per_channel}", lambda: with_bias(nobias(), (-1, 1, 1, 1))),
-            (f"adds the bias once per input channel ({C_in} times): add it once, after the sum over channels; {per_channel}",
-             lambda: with_bias(nobias(), (1, -1, 1, 1)) + (C_in - 1) * bias.reshape(1, -1, 1, 1)),
-            (f"adds the bias inside the sum, once per kernel element: {per_channel}",
-             lambda: nobias() + kh * kw * bias.reshape(1, -1, 1, 1)),
-            (f"adds the bias inside the sum, once per kernel element and channel: {per_channel}",
-             lambda: nobias() + C_in * kh * kw * bias.reshape(1, -1, 1, 1)),
+            (
+                f"adds the bias once per input channel ({C_in} times): add it once, after the sum over channels; {per_channel}",
+                lambda: with_bias(nobias(), (1, -1, 1, 1)) + (C_in - 1) * bias.reshape(1, -1, 1, 1),
+            ),
+            (
+                f"adds the bias inside the sum, once per kernel element: {per_channel}",
+                lambda: nobias() + kh * kw * bias.reshape(1, -1, 1, 1),
+            ),
+            (
+                f"adds the bias inside the sum, once per kernel element and channel: {per_channel}",
+                lambda: nobias() + C_in * kh * kw * bias.reshape(1, -1, 1, 1),
+            ),
             (f"adds the sum of all biases to every output: {per_channel}", lambda: nobias() + bias.sum()),
         ]
     if (sh, sw) != (1, 1):
         c += _pair_mistakes("stride", stride, (sh, sw), lambda s: torch_conv2d(x, w, b, s, padding))
         H_out, W_out = (x.shape[2] + 2 * ph - kh) // sh + 1, (x.shape[3] + 2 * pw - kw) // sw + 1
-        c.append((f"has the right size, but its windows do not move by the stride: window (i, j) starts at "
-                  f"row i * {sh} and column j * {sw} of the padded input",
-                  lambda: torch_conv2d(x, w, b, 1, padding)[:, :, :H_out, :W_out]))
+        c.append(
+            (
+                f"has the right size, but its windows do not move by the stride: window (i, j) starts at "
+                f"row i * {sh} and column j * {sw} of the padded input",
+                lambda: torch_conv2d(x, w, b, 1, padding)[:, :, :H_out, :W_out],
+            )
+        )
     if (ph, pw) != (0, 0):
         one_side = "padding p puts p zeros on BOTH sides: above and below, left and right"
         c += [
-            (f"pads only the top and left: {one_side}",
-             lambda: torch_conv2d(np.pad(x, ((0, 0), (0, 0), (ph, 0), (pw, 0))), w, b, stride, 0)),
-            (f"pads only the bottom and right: {one_side}",
-             lambda: torch_conv2d(np.pad(x, ((0, 0), (0, 0), (0, ph), (0, pw))), w, b, stride, 0)),
+            (
+                f"pads only the top and left: {one_side}",
+                lambda: torch_conv2d(np.pad(x, ((0, 0), (0, 0), (ph, 0), (pw, 0))), w, b, stride, 0),
+            ),
+            (
+                f"pads only the bottom and right: {one_side}",
+                lambda: torch_conv2d(np.pad(x, ((0, 0), (0, 0), (0, ph), (0, pw))), w, b, stride, 0),
+            ),
         ]
         c += _pair_mistakes("padding", padding, (ph, pw), lambda p: torch_conv2d(x, w, b, stride, p))
     return c
@@ -757,16 +916,31 @@ def check_conv2d(conv2d, x, w, b=_NOT_GIVEN, stride=_NOT_GIVEN, padding=_NOT_GIV
     arr = _as_float(got)
     if arr is not None and arr.shape == want.shape and np.allclose(arr, want, rtol=0, atol=atol):
         return
-    if arr is not None and arr.ndim == 4 and arr.shape[1:] == want.shape[1:] and want.shape[0] > 1 \
-            and np.allclose(arr[0], want[0], rtol=0, atol=atol):
+    if (
+        arr is not None
+        and arr.ndim == 4
+        and arr.shape[1:] == want.shape[1:]
+        and want.shape[0] > 1
+        and np.allclose(arr[0], want[0], rtol=0, atol=atol)
+    ):
         bad = next(n for n in range(want.shape[0]) if not np.allclose(arr[n], want[n], rtol=0, atol=atol))
-        raise AssertionError(f"{call}: image 0 of the batch is right but image {bad} is not: "
-                             "every image of the batch goes through the same layer")
+        raise AssertionError(
+            f"{call}: image 0 of the batch is right but image {bad} is not: "
+            "every image of the batch goes through the same layer"
+        )
     if arr is not None:
         try:
-            mistake = _first_match(arr, _conv2d_candidates(np.asarray(x, float), np.asarray(w, float),
-                                                           None if b is None else np.asarray(b, float),
-                                                           stride, padding), atol)
+            mistake = _first_match(
+                arr,
+                _conv2d_candidates(
+                    np.asarray(x, float),
+                    np.asarray(w, float),
+                    None if b is None else np.asarray(b, float),
+                    stride,
+                    padding,
+                ),
+                atol,
+            )
         except ImportError:  # no torch here: no diagnosis, the plain comparison below still runs
             mistake = None
         if mistake:
@@ -781,39 +955,76 @@ def _pool_candidates(kind, x, kernel_size, stride):
     right = lambda: pool(x, kernel_size, stride)  # noqa: E731
     c = []
     if stride is None:
-        c.append((f"uses stride 1 when stride is None: the default stride is kernel_size, so {kh}x{kw} windows "
-                  f"sit side by side and move {kh} rows and {kw} columns at a time", lambda: pool(x, kernel_size, 1)))
+        c.append(
+            (
+                f"uses stride 1 when stride is None: the default stride is kernel_size, so {kh}x{kw} windows "
+                f"sit side by side and move {kh} rows and {kw} columns at a time",
+                lambda: pool(x, kernel_size, 1),
+            )
+        )
         for s in {(kh, 1), (1, kw), (kh, kh), (kw, kw), (kw, kh)} - {(kh, kw), (1, 1)}:
-            c.append((f"moves its windows {s[0]} rows and {s[1]} columns at a time; with stride=None the stride is "
-                      f"kernel_size, so they move {kh} rows and {kw} columns", lambda s=s: pool(x, kernel_size, s)))
+            c.append(
+                (
+                    f"moves its windows {s[0]} rows and {s[1]} columns at a time; with stride=None the stride is "
+                    f"kernel_size, so they move {kh} rows and {kw} columns",
+                    lambda s=s: pool(x, kernel_size, s),
+                )
+            )
     if (sh, sw) != (1, 1) and stride is not None:
         c += _pair_mistakes("stride", stride, (sh, sw), lambda s: pool(x, kernel_size, s))
     if kh != kw:
         follow = lambda k: stride if stride is not None else k  # noqa: E731
-        c += [(f"uses kernel_size[0] = {kh} on both axes; windows are {kh} rows by {kw} columns",
-               lambda: pool(x, (kh, kh), follow((kh, kh)))),
-              (f"uses kernel_size[1] = {kw} on both axes; windows are {kh} rows by {kw} columns",
-               lambda: pool(x, (kw, kw), follow((kw, kw)))),
-              (f"swaps the kernel_size pair: ({kh}, {kw}) means {kh} rows (height) by {kw} columns (width)",
-               lambda: pool(x, (kw, kh), follow((kw, kh))))]
+        c += [
+            (
+                f"uses kernel_size[0] = {kh} on both axes; windows are {kh} rows by {kw} columns",
+                lambda: pool(x, (kh, kh), follow((kh, kh))),
+            ),
+            (
+                f"uses kernel_size[1] = {kw} on both axes; windows are {kh} rows by {kw} columns",
+                lambda: pool(x, (kw, kw), follow((kw, kw))),
+            ),
+            (
+                f"swaps the kernel_size pair: ({kh}, {kw}) means {kh} rows (height) by {kw} columns (width)",
+                lambda: pool(x, (kw, kh), follow((kw, kh))),
+            ),
+        ]
     if x.shape[1] > 1:
         across = x.max(axis=1, keepdims=True) if kind == "max" else x.mean(axis=1, keepdims=True)
-        c.append(("pools across channels: each channel is pooled on its own, so out[n, c] depends on x[n, c] only "
-                  "and there are as many output channels as input channels",
-                  lambda: np.repeat(pool(across, kernel_size, stride), x.shape[1], axis=1)))
+        c.append(
+            (
+                "pools across channels: each channel is pooled on its own, so out[n, c] depends on x[n, c] only "
+                "and there are as many output channels as input channels",
+                lambda: np.repeat(pool(across, kernel_size, stride), x.shape[1], axis=1),
+            )
+        )
     if kind == "max":
-        c += [("gives 0 for a window of negative numbers: start the maximum from the window's first value "
-               "(or -inf, or use np.max), not from 0", lambda: np.maximum(right(), 0)),
-              ("takes the mean of each window; max_pool2d takes the maximum",
-               lambda: torch_avg_pool2d(x, kernel_size, stride))]
+        c += [
+            (
+                "gives 0 for a window of negative numbers: start the maximum from the window's first value "
+                "(or -inf, or use np.max), not from 0",
+                lambda: np.maximum(right(), 0),
+            ),
+            (
+                "takes the mean of each window; max_pool2d takes the maximum",
+                lambda: torch_avg_pool2d(x, kernel_size, stride),
+            ),
+        ]
     else:
-        c += [(f"adds up each window without dividing: the average divides by the window size {kh} * {kw} = {kh * kw}",
-               lambda: right() * (kh * kw)),
-              ("takes the maximum of each window; avg_pool2d takes the mean",
-               lambda: torch_max_pool2d(x, kernel_size, stride))]
+        c += [
+            (
+                f"adds up each window without dividing: the average divides by the window size {kh} * {kw} = {kh * kw}",
+                lambda: right() * (kh * kw),
+            ),
+            (
+                "takes the maximum of each window; avg_pool2d takes the mean",
+                lambda: torch_max_pool2d(x, kernel_size, stride),
+            ),
+        ]
         if kh != kw:
-            c += [(f"divides by {kh} only; the window holds {kh} * {kw} = {kh * kw} numbers", lambda: right() * kw),
-                  (f"divides by {kw} only; the window holds {kh} * {kw} = {kh * kw} numbers", lambda: right() * kh)]
+            c += [
+                (f"divides by {kh} only; the window holds {kh} * {kw} = {kh * kw} numbers", lambda: right() * kw),
+                (f"divides by {kw} only; the window holds {kh} * {kw} = {kh * kw} numbers", lambda: right() * kh),
+            ]
     return c
 
 
@@ -847,7 +1058,8 @@ def check_pool2d(pool2d, kind, x, kernel_size, stride=_NOT_GIVEN, expected=None,
             raise AssertionError(
                 f"{call} returned {ceil[0]} x {ceil[1]} windows; floor mode gives {want.shape[2]} x {want.shape[3]}: "
                 f"H' = floor((H - kh) / sh) + 1 = floor(({H} - {kh}) / {sh}) + 1 and W' = floor(({W} - {kw}) / {sw}) + 1. "
-                "A window that would run off the edge is dropped (ceil instead of floor?), as torch does by default")
+                "A window that would run off the edge is dropped (ceil instead of floor?), as torch does by default"
+            )
     expect_nchw(got, want, call, atol)
 
 
@@ -886,7 +1098,8 @@ def require_gpu():
         raise AssertionError(
             f"{GPU_SKIP}: torch.cuda.is_available() is False on this machine, so this question is not "
             "graded here and awards nothing. Run it where there is an NVIDIA GPU "
-            "(on Colab: Runtime > Change runtime type > GPU, then run the notebook again)")
+            "(on Colab: Runtime > Change runtime type > GPU, then run the notebook again)"
+        )
 
 
 def _gpu_sync():
@@ -951,7 +1164,7 @@ def loop_conv2d(x, w, b=None, stride=1, padding=0):
         for filt in range(C_out):
             for i in range(out.shape[2]):
                 for j in range(out.shape[3]):
-                    out[img, filt, i, j] = np.sum(xp[img, :, i * sh:i * sh + kh, j * sw:j * sw + kw] * w[filt])
+                    out[img, filt, i, j] = np.sum(xp[img, :, i * sh : i * sh + kh, j * sw : j * sw + kw] * w[filt])
     return out if b is None else out + np.asarray(b, dtype=float).reshape(1, -1, 1, 1)
 
 
@@ -959,25 +1172,44 @@ def _im2col_candidates(x, w, b, stride, padding):
     """Mistakes particular to im2col: rows of the column matrix in another order than the
     weights, and the batch and channel axes mixed up when the product is reshaped."""
     C_out, C_in, kh, kw = w.shape
-    order = ("the rows of its column matrix are not in the order of w.reshape(C_out, -1), which lists "
-             "each filter's weights channel by channel, then row by row: row c*kh*kw + m*kw + k of the "
-             "columns must hold the input under weight w[o, c, m, k]")
+    order = (
+        "the rows of its column matrix are not in the order of w.reshape(C_out, -1), which lists "
+        "each filter's weights channel by channel, then row by row: row c*kh*kw + m*kw + k of the "
+        "columns must hold the input under weight w[o, c, m, k]"
+    )
     c = []
     if C_in > 1:
-        c += [(order, lambda: torch_conv2d(x, w.reshape(C_out, kh * kw, C_in).transpose(0, 2, 1).reshape(w.shape),
-                                           b, stride, padding)),
-              (order, lambda: torch_conv2d(x, w.transpose(0, 2, 3, 1).reshape(w.shape), b, stride, padding))]
+        c += [
+            (
+                order,
+                lambda: torch_conv2d(
+                    x, w.reshape(C_out, kh * kw, C_in).transpose(0, 2, 1).reshape(w.shape), b, stride, padding
+                ),
+            ),
+            (order, lambda: torch_conv2d(x, w.transpose(0, 2, 3, 1).reshape(w.shape), b, stride, padding)),
+        ]
     if kh > 1 and kw > 1:
-        c.append((order + " (the kernel offsets (m, k) are listed column by column instead of row by row)",
-                  lambda: torch_conv2d(x, w.reshape(C_out, C_in, kw, kh).transpose(0, 1, 3, 2), b, stride, padding)))
+        c.append(
+            (
+                order + " (the kernel offsets (m, k) are listed column by column instead of row by row)",
+                lambda: torch_conv2d(x, w.reshape(C_out, C_in, kw, kh).transpose(0, 1, 3, 2), b, stride, padding),
+            )
+        )
     if x.shape[0] > 1 and C_out > 1:
+
         def mixed():
             right = torch_conv2d(x, w, b, stride, padding)
             N, _, Ho, Wo = right.shape
             return right.reshape(N, C_out, Ho * Wo).transpose(1, 0, 2).reshape(right.shape)
-        c.append(("mixes up the batch and channel axes: the product has shape (C_out, N * H_out * W_out) "
-                  "(or (N, C_out, H_out * W_out)); reshaping alone does not turn (C_out, N, ...) into "
-                  "(N, C_out, ...): move the axes with transpose first", mixed))
+
+        c.append(
+            (
+                "mixes up the batch and channel axes: the product has shape (C_out, N * H_out * W_out) "
+                "(or (N, C_out, H_out * W_out)); reshaping alone does not turn (C_out, N, ...) into "
+                "(N, C_out, ...): move the axes with transpose first",
+                mixed,
+            )
+        )
     return c
 
 
@@ -997,23 +1229,31 @@ def check_conv2d_named(name, fn, x, w, b=_NOT_GIVEN, stride=_NOT_GIVEN, padding=
     if got is not None and (got.shape != want.shape or not np.allclose(got, want, rtol=0, atol=atol)):
         mistake = _first_match(got, _im2col_candidates(np.asarray(x, float), np.asarray(w, float), bb, s, p), atol)
         if mistake:
-            call = _call_text(name, [("x", np.asarray(x)), ("w", np.asarray(w))]
-                              + ([] if b is _NOT_GIVEN else [("b", np.asarray(b))]), kwargs)
+            call = _call_text(
+                name,
+                [("x", np.asarray(x)), ("w", np.asarray(w))] + ([] if b is _NOT_GIVEN else [("b", np.asarray(b))]),
+                kwargs,
+            )
             raise AssertionError(f"{call} {mistake}")
     try:
         check_conv2d(fn, x, w, b, stride, padding, atol=atol)
     except AssertionError as e:
         message = str(e)
-        raise AssertionError(name + message[len("conv2d"):] if message.startswith("conv2d(") else message) from None
+        raise AssertionError(name + message[len("conv2d") :] if message.startswith("conv2d(") else message) from None
 
 
 def _gpu_conv_builtins():
     import torch
     import torch.nn.functional as F
 
-    found = {"F.conv2d": F.conv2d, "torch.conv2d": torch.conv2d, "torch.convolution": torch.convolution,
-             "torch._convolution": getattr(torch, "_convolution", None),
-             "torch.nn.Conv2d": torch.nn.Conv2d, "F.conv_transpose2d": F.conv_transpose2d}
+    found = {
+        "F.conv2d": F.conv2d,
+        "torch.conv2d": torch.conv2d,
+        "torch.convolution": torch.convolution,
+        "torch._convolution": getattr(torch, "_convolution", None),
+        "torch.nn.Conv2d": torch.nn.Conv2d,
+        "F.conv_transpose2d": F.conv_transpose2d,
+    }
     return {k: v for k, v in found.items() if v is not None}
 
 
@@ -1050,12 +1290,17 @@ def expect_no_builtin_conv(fn, name, *args, **kwargs):
     for var, value in _gpu_names_used(fn):
         for label, builtin in builtins.items():
             if value is builtin:
-                raise AssertionError(f"{name} uses {label} (as `{var}`): write the convolution yourself, "
-                                     "with unfold and a matrix product")
+                raise AssertionError(
+                    f"{name} uses {label} (as `{var}`): write the convolution yourself, "
+                    "with unfold and a matrix product"
+                )
 
     def trap(label):
         def raiser(*a, **k):
-            raise AssertionError(f"{name} called {label}: write the convolution yourself, with unfold and a matrix product")
+            raise AssertionError(
+                f"{name} called {label}: write the convolution yourself, with unfold and a matrix product"
+            )
+
         return raiser
 
     patched = [(F, "conv2d"), (torch, "conv2d"), (torch, "convolution")]
@@ -1086,7 +1331,9 @@ def check_conv2d_torch(conv2d_torch, x, w, b=None, stride=1, padding=0, device="
     K = int(np.prod(np.shape(w)[1:]))
     if atol is None:
         atol = ATOL if dtype == "float64" else 5e-3 * np.sqrt(K)
-    shown = ", ".join([f"x {_gpu_describe(tx)}", f"w {tuple(tw.shape)}"] + ([] if tb is None else [f"b {tuple(tb.shape)}"]))
+    shown = ", ".join(
+        [f"x {_gpu_describe(tx)}", f"w {tuple(tw.shape)}"] + ([] if tb is None else [f"b {tuple(tb.shape)}"])
+    )
     call = f"conv2d_torch({shown}, stride={stride!r}, padding={padding!r})"
     try:
         got = expect_no_builtin_conv(conv2d_torch, "conv2d_torch", tx, tw, tb, stride=stride, padding=padding)
@@ -1095,18 +1342,31 @@ def check_conv2d_torch(conv2d_torch, x, w, b=None, stride=1, padding=0, device="
     except Exception as e:  # the student's function raised
         raise AssertionError(f"{call} raised {type(e).__name__}: {e}") from None
     if not isinstance(got, torch.Tensor):
-        raise AssertionError(f"{call} returned {type(got).__name__}; it must return a torch tensor "
-                             "(on the inputs' device: no .numpy(), no .cpu())")
+        raise AssertionError(
+            f"{call} returned {type(got).__name__}; it must return a torch tensor "
+            "(on the inputs' device: no .numpy(), no .cpu())"
+        )
     if got.device != tx.device:
-        raise AssertionError(f"{call} returned a tensor on {got.device}; the inputs are on {tx.device}: "
-                             "compute where the tensors are, and do not move the result")
+        raise AssertionError(
+            f"{call} returned a tensor on {got.device}; the inputs are on {tx.device}: "
+            "compute where the tensors are, and do not move the result"
+        )
     if got.dtype != tx.dtype:
-        raise AssertionError(f"{call} returned {str(got.dtype).replace('torch.', '')}; the inputs are "
-                             f"{dtype}: keep the inputs' dtype")
+        raise AssertionError(
+            f"{call} returned {str(got.dtype).replace('torch.', '')}; the inputs are {dtype}: keep the inputs' dtype"
+        )
     result = got.detach().to("cpu", torch.float64).numpy()
     try:
-        check_conv2d_named("conv2d_torch", lambda *a, **k: result, x, w, *([] if b is None else [b]),
-                           stride=stride, padding=padding, atol=atol)
+        check_conv2d_named(
+            "conv2d_torch",
+            lambda *a, **k: result,
+            x,
+            w,
+            *([] if b is None else [b]),
+            stride=stride,
+            padding=padding,
+            atol=atol,
+        )
     except AssertionError as e:
         raise AssertionError(f"{e} [inputs: {dtype} tensors on {tx.device}; tolerance {atol:.2g}]") from None
 
@@ -1159,13 +1419,18 @@ class ScriptedCalls:
 
 def call_benchmark(benchmark, fn, *args, **kwargs):
     """benchmark(fn, *args, **kwargs) -> float seconds, or an AssertionError that says what went wrong."""
+
     def show(v):
         if hasattr(v, "shape") and hasattr(v, "dtype"):
             return f"{type(v).__name__} {tuple(v.shape)}"
         return repr(v)
+
     name = getattr(fn, "__name__", "fn")
-    shown = ", ".join([name if name.isidentifier() and name != "<lambda>" else "fn"]
-                      + [show(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
+    shown = ", ".join(
+        [name if name.isidentifier() and name != "<lambda>" else "fn"]
+        + [show(a) for a in args]
+        + [f"{k}={v!r}" for k, v in kwargs.items()]
+    )
     call = f"benchmark({shown})"
     try:
         got = benchmark(fn, *args, **kwargs)
@@ -1188,17 +1453,23 @@ def expect_median_seconds(call, got, timed, low, high):
         return
     durations = ", ".join(f"{d:g}" for d in timed)
     median = float(np.median(timed))
-    looks = [(float(np.mean(timed)), "their mean: one slow call should not move the result; take the median"),
-             (float(np.min(timed)), "their minimum; take the median"),
-             (float(np.max(timed)), "their maximum; take the median"),
-             (float(np.sum(timed)), "their total; take the median of the per-call times"),
-             (median * 1000, "the median in milliseconds; return seconds")]
+    looks = [
+        (float(np.mean(timed)), "their mean: one slow call should not move the result; take the median"),
+        (float(np.min(timed)), "their minimum; take the median"),
+        (float(np.max(timed)), "their maximum; take the median"),
+        (float(np.sum(timed)), "their total; take the median of the per-call times"),
+        (median * 1000, "the median in milliseconds; return seconds"),
+    ]
     what = next((text for value, text in looks if abs(got - value) <= 0.25 * value), None)
     if what is None and got < 0.5 * low:
-        what = ("far less than the calls took: time with a wall clock (time.perf_counter()) around each call, "
-                "not CPU time (time.process_time())")
-    raise AssertionError(f"{call} returned {got:.4g} s for timed calls that took {durations} s; "
-                         f"their median is {median:g} s" + (f" ({got:.4g} looks like {what})" if what else ""))
+        what = (
+            "far less than the calls took: time with a wall clock (time.perf_counter()) around each call, "
+            "not CPU time (time.process_time())"
+        )
+    raise AssertionError(
+        f"{call} returned {got:.4g} s for timed calls that took {durations} s; "
+        f"their median is {median:g} s" + (f" ({got:.4g} looks like {what})" if what else "")
+    )
 
 
 def unfold_conv2d(x, w, stride=1, padding=0):
@@ -1235,9 +1506,10 @@ def expect_timer_waits_for_gpu(benchmark, conv2d_torch, small, large, w, stride=
             f"what it returned for x {shape(small)} ({t_small * 1e3:.3f} ms), although the first is {k:g} times the "
             f"work: timed with synchronisation, the same computation takes {expected:.1f} times as long "
             f"({ref_large * 1e3:.3f} ms against {ref_small * 1e3:.3f} ms). The clock stopped before the GPU finished: "
-            "call torch.cuda.synchronize() before reading the clock")
+            "call torch.cuda.synchronize() before reading the clock"
+        )
     if t_large > 50 * ref_large + 0.05:
         raise AssertionError(
             f"benchmark(conv2d_torch, x {shape(large)}, {args}) returned {t_large:.4g}; the computation takes about "
-            f"{ref_large:.4g} s: return the median of the single calls, in seconds")
-
+            f"{ref_large:.4g} s: return the median of the single calls, in seconds"
+        )

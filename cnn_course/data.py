@@ -1,4 +1,5 @@
 """Real data that installed packages ship: nothing is downloaded."""
+
 import numpy as np
 
 
@@ -42,8 +43,9 @@ def digits_split(test_fraction=0.25, seed=0):
     from sklearn.model_selection import train_test_split
 
     images, labels = load_digits()
-    tr_x, te_x, tr_y, te_y = train_test_split(images, labels, test_size=test_fraction,
-                                              random_state=seed, stratify=labels)
+    tr_x, te_x, tr_y, te_y = train_test_split(
+        images, labels, test_size=test_fraction, random_state=seed, stratify=labels
+    )
     return tr_x, tr_y, te_x, te_y
 
 
@@ -59,5 +61,5 @@ def on_canvas(images, size=16):
         raise ValueError(f"canvas {size} is smaller than the image {(h, w)}")
     top, left = (size - h) // 2, (size - w) // 2
     out = np.zeros(x.shape[:-2] + (size, size))
-    out[..., top:top + h, left:left + w] = x
+    out[..., top : top + h, left : left + w] = x
     return out

@@ -7,6 +7,7 @@ to draw in advance, so the browser computes them. `EXPLORER_JS` is a line-by-lin
 that the JavaScript layout equals the Python one (window positions, output sizes, captions,
 and on a sample every cell's read count). Change the two together.
 """
+
 import json
 
 from .kernelfree import scripted

@@ -34,6 +34,7 @@ Adopting it in a new widget:
 The book's browser tests (tests/test_browser.py) find every twin on every page, check that it
 renders, and that moving its controls changes what it shows.
 """
+
 import base64
 import html
 import io
@@ -47,9 +48,11 @@ __all__ = ["Dropdown", "IntSlider", "interactive", "scripted", "as_html", "png_h
 
 # --- control specifications (the same fields as the ipywidgets of the same name) -----------
 
+
 @dataclass
 class Dropdown:
     """A menu. options: a list of values, or of (label, value) pairs, or a dict label -> value."""
+
     options: object
     value: object = None
     description: str = ""
@@ -71,18 +74,28 @@ class Dropdown:
 
     def widget(self, name):
         import ipywidgets as W
+
         pairs = self.pairs()
-        return W.Dropdown(options=[(label, i) for i, (label, _) in enumerate(pairs)],
-                          value=self.initial_token(), description=self.description or name)
+        return W.Dropdown(
+            options=[(label, i) for i, (label, _) in enumerate(pairs)],
+            value=self.initial_token(),
+            description=self.description or name,
+        )
 
     def spec(self, name):
-        return {"name": name, "type": "select", "label": self.description or name,
-                "options": [label for label, _ in self.pairs()], "value": self.initial_token()}
+        return {
+            "name": name,
+            "type": "select",
+            "label": self.description or name,
+            "options": [label for label, _ in self.pairs()],
+            "value": self.initial_token(),
+        }
 
 
 @dataclass
 class IntSlider:
     """An integer slider from min to max (both included) in steps of step."""
+
     min: int = 0
     max: int = 10
     value: int = None
@@ -100,26 +113,38 @@ class IntSlider:
 
     def widget(self, name):
         import ipywidgets as W
-        return W.IntSlider(min=self.min, max=self.max, step=self.step, value=self.initial_token(),
-                           description=self.description or name)
+
+        return W.IntSlider(
+            min=self.min, max=self.max, step=self.step, value=self.initial_token(), description=self.description or name
+        )
 
     def spec(self, name):
-        return {"name": name, "type": "range", "label": self.description or name,
-                "min": self.min, "max": self.max, "step": self.step, "value": self.initial_token()}
+        return {
+            "name": name,
+            "type": "range",
+            "label": self.description or name,
+            "min": self.min,
+            "max": self.max,
+            "step": self.step,
+            "value": self.initial_token(),
+        }
 
 
 def control_from_widget(w):
     """The specification of an existing ipywidget control (IntSlider, Dropdown and kin)."""
     import ipywidgets as W
+
     if isinstance(w, (W.IntSlider, W.BoundedIntText)):
         return IntSlider(min=w.min, max=w.max, value=w.value, step=w.step, description=w.description)
     if isinstance(w, (W.Dropdown, W.Select, W.ToggleButtons, W.RadioButtons, W.SelectionSlider)):
-        return Dropdown(options=list(zip(w._options_labels, w._options_values)), value=w.value,
-                        description=w.description)
+        return Dropdown(
+            options=list(zip(w._options_labels, w._options_values)), value=w.value, description=w.description
+        )
     raise TypeError(f"kernelfree cannot mirror a {type(w).__name__} in the browser yet: use an IntSlider or a Dropdown")
 
 
 # --- turning what `render` returns into HTML -----------------------------------------------
+
 
 def png_html(png, width=None, alt=""):
     """PNG bytes -> an <img> with the image inlined (the page needs no other file)."""
@@ -136,16 +161,16 @@ def as_html(obj):
         return png_html(bytes(obj))
     try:
         from matplotlib.figure import Figure
-    except ImportError:          # pragma: no cover - matplotlib is always there in this course
+    except ImportError:  # pragma: no cover - matplotlib is always there in this course
         Figure = ()
     if isinstance(obj, Figure):
         import matplotlib.pyplot as plt
+
         buf = io.BytesIO()
         obj.savefig(buf, format="png", bbox_inches="tight", dpi=obj.dpi)
         plt.close(obj)
         return png_html(buf.getvalue())
-    for method, wrap in [("_repr_html_", lambda x: x), ("_repr_svg_", lambda x: x),
-                         ("_repr_png_", png_html)]:
+    for method, wrap in [("_repr_html_", lambda x: x), ("_repr_svg_", lambda x: x), ("_repr_png_", png_html)]:
         if hasattr(obj, method):
             out = getattr(obj, method)()
             if out is not None:
@@ -215,11 +240,15 @@ def _control_html(c):
     name = html.escape(c["name"])
     label = f'<span class="cnn-kf-name" data-label="{name}">{html.escape(c["label"])}</span>'
     if c["type"] == "select":
-        opts = "".join(f'<option value="{i}"{" selected" if i == c["value"] else ""}>{html.escape(o)}</option>'
-                       for i, o in enumerate(c["options"]))
+        opts = "".join(
+            f'<option value="{i}"{" selected" if i == c["value"] else ""}>{html.escape(o)}</option>'
+            for i, o in enumerate(c["options"])
+        )
         return f'<label>{label}<select data-control="{name}">{opts}</select></label>'
-    return (f'<label>{label}<input type="range" data-control="{name}" min="{c["min"]}" max="{c["max"]}" '
-            f'step="{c["step"]}" value="{c["value"]}"><output data-readout="{name}">{c["value"]}</output></label>')
+    return (
+        f'<label>{label}<input type="range" data-control="{name}" min="{c["min"]}" max="{c["max"]}" '
+        f'step="{c["step"]}" value="{c["value"]}"><output data-readout="{name}">{c["value"]}</output></label>'
+    )
 
 
 def twin_html(controls, spec, initial="", kind="", script=""):
@@ -228,19 +257,21 @@ def twin_html(controls, spec, initial="", kind="", script=""):
     uid = "cnn-kf-" + uuid.uuid4().hex[:12]
     spec = {**spec, "controls": controls}
     body = json.dumps(spec, separators=(",", ":")).replace("</", "<\\/")
-    return (f'<div class="cnn-kf" id="{uid}" data-kind="{html.escape(kind)}">'
-            f"<style>{CSS}</style>"
-            f'<div class="cnn-kf-controls">{"".join(_control_html(c) for c in controls)}</div>'
-            f'<div class="cnn-kf-view">{initial}</div>'
-            f'<script type="application/json" class="cnn-kf-spec">{body}</script>'
-            f"<script>{RUNTIME_JS}{script}\nwindow.cnnKernelFree.boot(document.getElementById('{uid}'));</script>"
-            "</div>")
+    return (
+        f'<div class="cnn-kf" id="{uid}" data-kind="{html.escape(kind)}">'
+        f"<style>{CSS}</style>"
+        f'<div class="cnn-kf-controls">{"".join(_control_html(c) for c in controls)}</div>'
+        f'<div class="cnn-kf-view">{initial}</div>'
+        f'<script type="application/json" class="cnn-kf-spec">{body}</script>'
+        f"<script>{RUNTIME_JS}{script}\nwindow.cnnKernelFree.boot(document.getElementById('{uid}'));</script>"
+        "</div>"
+    )
 
 
 class KernelFreeMixin:
     """Adds the browser twin to a widget's display data (see the module's docstring)."""
 
-    _kernel_free_twin = None      # a callable returning the twin's HTML
+    _kernel_free_twin = None  # a callable returning the twin's HTML
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = super()._repr_mimebundle_(**kwargs)
@@ -277,15 +308,18 @@ def interactive(render, controls, *, max_states=600):
     """
     import ipywidgets as W
 
-    controls = {name: c if isinstance(c, (Dropdown, IntSlider)) else control_from_widget(c)
-                for name, c in controls.items()}
+    controls = {
+        name: c if isinstance(c, (Dropdown, IntSlider)) else control_from_widget(c) for name, c in controls.items()
+    }
     names = list(controls)
     count = 1
     for c in controls.values():
         count *= len(c.tokens())
     if count > max_states:
-        raise ValueError(f"{count} settings are too many to precompute (max_states={max_states}): "
-                         "use fewer values or kernelfree.scripted")
+        raise ValueError(
+            f"{count} settings are too many to precompute (max_states={max_states}): "
+            "use fewer values or kernelfree.scripted"
+        )
     cache = {}
 
     def view_for(tokens):
@@ -313,9 +347,12 @@ def interactive(render, controls, *, max_states=600):
                 contents.append(page)
             views[",".join(str(t) for t in tokens)] = index[page]
         initial = view_for(tuple(controls[n].initial_token() for n in names))
-        return twin_html([controls[n].spec(n) for n in names],
-                         {"views": views, "contents": contents}, initial=initial,
-                         kind=getattr(render, "__name__", "interactive"))
+        return twin_html(
+            [controls[n].spec(n) for n in names],
+            {"views": views, "contents": contents},
+            initial=initial,
+            kind=getattr(render, "__name__", "interactive"),
+        )
 
     return with_twin(W.VBox([W.VBox(list(live.values())), view]), twin)
 
@@ -333,13 +370,13 @@ def scripted(widget, controls, renderer, script, data=None, initial=""):
       ctx.data is `data`.
     initial: HTML shown before the script runs (or if scripts are off), or a function returning it.
     """
+
     def twin():
         specs = []
         for name, c in controls.items():
             spec = c if isinstance(c, (Dropdown, IntSlider)) else control_from_widget(c)
             specs.append(spec.spec(name))
         first = initial() if callable(initial) else initial
-        return twin_html(specs, {"renderer": renderer, "data": data}, initial=first,
-                         kind=renderer, script=script)
+        return twin_html(specs, {"renderer": renderer, "data": data}, initial=first, kind=renderer, script=script)
 
     return with_twin(widget, twin)

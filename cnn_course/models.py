@@ -7,6 +7,7 @@ a lecture gives the same numbers every time it runs on the same machine.
 
 Images go in as numpy arrays (N, H, W); `as_tensor` adds the channel axis: (N, 1, H, W).
 """
+
 import os
 
 import numpy as np
@@ -35,11 +36,15 @@ def mlp(n_pixels, hidden=64, n_classes=10, seed=0):
     """Flatten -> Linear(n_pixels, hidden) -> ReLU -> Linear(hidden, n_classes).
 
     The input is a flat vector: the layer has no idea which pixels are neighbours."""
-    return _seeded(lambda: nn.Sequential(
-        nn.Flatten(),
-        nn.Linear(n_pixels, hidden), nn.ReLU(),
-        nn.Linear(hidden, n_classes),
-    ), seed)
+    return _seeded(
+        lambda: nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(n_pixels, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, n_classes),
+        ),
+        seed,
+    )
 
 
 def cnn(image_size, channels=(16, 32), n_classes=10, head="global", seed=0):
@@ -58,8 +63,13 @@ def cnn(image_size, channels=(16, 32), n_classes=10, head="global", seed=0):
     c1, c2 = channels
 
     def build():
-        body = [nn.Conv2d(1, c1, 3, padding=1, bias=False), nn.ReLU(), nn.MaxPool2d(2),
-                nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU()]
+        body = [
+            nn.Conv2d(1, c1, 3, padding=1, bias=False),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(c1, c2, 3, padding=1),
+            nn.ReLU(),
+        ]
         if head == "global":
             tail = [nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(c2, n_classes)]
         elif head == "flatten":
@@ -91,7 +101,7 @@ def train(model, images, labels, epochs=15, batch_size=128, lr=1e-2, seed=0):
     for _ in range(epochs):
         order = torch.randperm(len(x), generator=gen)
         for start in range(0, len(x), batch_size):
-            idx = order[start:start + batch_size]
+            idx = order[start : start + batch_size]
             opt.zero_grad()
             loss_fn(model(x[idx]), y[idx]).backward()
             opt.step()
@@ -124,14 +134,19 @@ def pooling_cnn(pool="max", image_size=12, channels=(8, 16), n_classes=10, seed=
     image_size: H (= W) of the inputs, which fixes the size of the Linear layer.
     """
     c1, c2 = channels
-    pools = {None: nn.Identity, "max": lambda: nn.MaxPool2d(2), "avg": lambda: nn.AvgPool2d(2),
-             "global": nn.Identity}
+    pools = {None: nn.Identity, "max": lambda: nn.MaxPool2d(2), "avg": lambda: nn.AvgPool2d(2), "global": nn.Identity}
     if pool not in pools:
         raise ValueError(f"pool must be None, 'max', 'avg' or 'global'; got {pool!r}")
 
     def build():
-        layers = [nn.Conv2d(1, c1, 3, padding=1), nn.ReLU(), pools[pool](),
-                  nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU(), pools[pool]()]
+        layers = [
+            nn.Conv2d(1, c1, 3, padding=1),
+            nn.ReLU(),
+            pools[pool](),
+            nn.Conv2d(c1, c2, 3, padding=1),
+            nn.ReLU(),
+            pools[pool](),
+        ]
         if pool == "global":
             layers += [nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(c2, n_classes)]
         else:
@@ -152,11 +167,21 @@ def lenet(n_classes=10, seed=0):
     (LeCun's LeNet-5 has the same plan on 32x32 images with 5x5 kernels and dense layers of
     120 and 84 units.)
     """
-    return _seeded(lambda: nn.Sequential(
-        nn.Conv2d(1, 6, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(6, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(16 * 2 * 2, 32), nn.ReLU(), nn.Linear(32, n_classes),
-    ), seed)
+    return _seeded(
+        lambda: nn.Sequential(
+            nn.Conv2d(1, 6, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(6, 16, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(16 * 2 * 2, 32),
+            nn.ReLU(),
+            nn.Linear(32, n_classes),
+        ),
+        seed,
+    )
 
 
 @torch.no_grad()

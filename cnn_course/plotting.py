@@ -1,4 +1,5 @@
 """Figures shared by the lectures: small matrices with their numbers, and image grids."""
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle

@@ -4,6 +4,7 @@ Every function here is the formula on the slide, in numpy, with loops where the 
 sums. They are slow on purpose: the GPU chapter makes them fast. The tests check each one
 against PyTorch in float64 and against the worked examples of the lecture decks.
 """
+
 import numpy as np
 
 
@@ -30,7 +31,7 @@ def corr2d(image, kernel):
     Y = np.zeros((H - kh + 1, W - kw + 1))
     for i in range(Y.shape[0]):
         for j in range(Y.shape[1]):
-            Y[i, j] = np.sum(X[i:i + kh, j:j + kw] * K)
+            Y[i, j] = np.sum(X[i : i + kh, j : j + kw] * K)
     return Y
 
 
@@ -138,8 +139,9 @@ def shift_images(images, dy, dx):
     if abs(dy) >= H or abs(dx) >= W:
         return out
     # Target rows max(dy, 0) .. H + min(dy, 0) receive source rows max(-dy, 0) .. H - max(dy, 0).
-    out[..., max(dy, 0):H + min(dy, 0), max(dx, 0):W + min(dx, 0)] = \
-        x[..., max(-dy, 0):H - max(dy, 0), max(-dx, 0):W - max(dx, 0)]
+    out[..., max(dy, 0) : H + min(dy, 0), max(dx, 0) : W + min(dx, 0)] = x[
+        ..., max(-dy, 0) : H - max(dy, 0), max(-dx, 0) : W - max(dx, 0)
+    ]
     return out
 
 
@@ -223,7 +225,7 @@ def corr2d_strided(image, kernel, stride=1):
     Y = np.zeros(((H - kh) // sh + 1, (W - kw) // sw + 1))
     for i in range(Y.shape[0]):
         for j in range(Y.shape[1]):
-            Y[i, j] = np.sum(X[i * sh:i * sh + kh, j * sw:j * sw + kw] * K)
+            Y[i, j] = np.sum(X[i * sh : i * sh + kh, j * sw : j * sw + kw] * K)
     return Y
 
 
@@ -239,7 +241,7 @@ def pad2d(image, padding):
         raise ValueError(f"padding must be at least 0; got {padding!r}")
     H, W = X.shape
     P = np.zeros((H + 2 * ph, W + 2 * pw))
-    P[ph:ph + H, pw:pw + W] = X
+    P[ph : ph + H, pw : pw + W] = X
     return P
 
 
@@ -315,11 +317,11 @@ def conv2d(x, w, b=None, stride=1, padding=0, groups=1):
     per_group = C_out // groups
     for n in range(N):
         for o in range(C_out):
-            g = o // per_group                                # the group output channel o belongs to
+            g = o // per_group  # the group output channel o belongs to
             channels = slice(g * C_group, (g + 1) * C_group)  # ... and the input channels it sees
             for i in range(H_out):
                 for j in range(W_out):
-                    window = xp[n, channels, i * sh:i * sh + kh, j * sw:j * sw + kw]
+                    window = xp[n, channels, i * sh : i * sh + kh, j * sw : j * sw + kw]
                     out[n, o, i, j] = bias[o] + np.sum(window * w[o])
     return out
 
@@ -352,10 +354,10 @@ def _pool2d(x, kernel_size, stride, padding, reduce, pad_value):
     xp = _zero_pad(x, ph, pw, pad_value)
     out = np.zeros((N, C, (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1))
     for n in range(N):
-        for c in range(C):                                    # every channel on its own
+        for c in range(C):  # every channel on its own
             for i in range(out.shape[2]):
                 for j in range(out.shape[3]):
-                    out[n, c, i, j] = reduce(xp[n, c, i * sh:i * sh + kh, j * sw:j * sw + kw])
+                    out[n, c, i, j] = reduce(xp[n, c, i * sh : i * sh + kh, j * sw : j * sw + kw])
     return out
 
 
@@ -440,7 +442,7 @@ def im2col(x, kh, kw, stride=1, padding=0):
     for m in range(kh):
         for k in range(kw):
             # rows m, m + sh, m + 2 sh, ... and columns k, k + sw, ...: offset (m, k) of every window
-            cols[:, :, m, k] = xp[:, :, m:m + sh * (H_out - 1) + 1:sh, k:k + sw * (W_out - 1) + 1:sw]
+            cols[:, :, m, k] = xp[:, :, m : m + sh * (H_out - 1) + 1 : sh, k : k + sw * (W_out - 1) + 1 : sw]
     return cols.reshape(N, C * kh * kw, H_out * W_out)
 
 
@@ -456,8 +458,8 @@ def conv2d_im2col(x, w, b=None, stride=1, padding=0):
     """
     x, w = _float_array(x), _float_array(w)
     N, _, H_out, W_out, C_out, kh, kw, *_ = conv2d_shapes(x.shape, w.shape, stride, padding)
-    cols = im2col(x, kh, kw, stride, padding)          # (N, C_in kh kw, H_out W_out)
-    out = w.reshape(C_out, -1) @ cols                  # (C_out, K) @ (N, K, L) -> (N, C_out, L)
+    cols = im2col(x, kh, kw, stride, padding)  # (N, C_in kh kw, H_out W_out)
+    out = w.reshape(C_out, -1) @ cols  # (C_out, K) @ (N, K, L) -> (N, C_out, L)
     if b is not None:
         out = out + _float_array(b).reshape(1, C_out, 1)
     return out.reshape(N, C_out, H_out, W_out)
@@ -478,4 +480,3 @@ def conv2d_torch(x, w, b=None, stride=1, padding=0):
     if b is not None:
         out = out + b.reshape(1, C_out, 1)
     return out.reshape(N, C_out, H_out, W_out)
-

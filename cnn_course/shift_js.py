@@ -7,7 +7,7 @@ and the browser shifts the digit and draws the same picture and table as
 `widgets.shift_view`. tests/test_browser.py checks that both draw the same thing. Change the
 two together.
 """
-import json
+
 
 import numpy as np
 
@@ -20,11 +20,14 @@ def with_browser_twin(box, controls, view, digits, labels, table, max_shift, sca
     """box: the explorer's VBox; controls: {"digit", "dy", "dx"} live widgets; view: its HTML
     widget; the rest as `widgets.shift_view` takes them."""
     # full precision: the browser then computes and rounds exactly the numbers Python shows
-    data = {"digits": np.asarray(digits, dtype=float).tolist(),
-            "labels": [int(v) for v in labels],
-            "names": list(table),
-            "probs": {name: np.asarray(p, dtype=float).tolist() for name, p in table.items()},
-            "maxShift": int(max_shift), "scale": int(scale)}
+    data = {
+        "digits": np.asarray(digits, dtype=float).tolist(),
+        "labels": [int(v) for v in labels],
+        "names": list(table),
+        "probs": {name: np.asarray(p, dtype=float).tolist() for name, p in table.items()},
+        "maxShift": int(max_shift),
+        "scale": int(scale),
+    }
     return scripted(box, controls, RENDERER, SHIFT_JS, data=data, initial=lambda: view.value)
 
 

@@ -7,6 +7,7 @@ the ladder of convolution implementations; and the committed GPU measurement.
 
 torch is imported only where it is used.
 """
+
 import datetime
 import html
 import json
@@ -29,8 +30,8 @@ NO_GPU = "no GPU on this machine"
 
 # The chapter's layers: (x shape (N, C_in, H, W), w shape (C_out, C_in, kh, kw), stride, padding).
 LAYERS = {
-    "small": ((8, 3, 32, 32), (16, 3, 3, 3), 1, 1),            # a first layer on CIFAR-sized images
-    "ResNet-like": ((32, 64, 56, 56), (64, 64, 3, 3), 1, 1),   # a 3x3 layer of ResNet's first stage
+    "small": ((8, 3, 32, 32), (16, 3, 3, 3), 1, 1),  # a first layer on CIFAR-sized images
+    "ResNet-like": ((32, 64, 56, 56), (64, 64, 3, 3), 1, 1),  # a 3x3 layer of ResNet's first stage
 }
 
 
@@ -61,7 +62,7 @@ def benchmark_times(fn, *args, repeats=10, warmup=3, synchronize=True):
     try:
         for _ in range(warmup):
             fn(*args)
-        _synchronize()                       # start from an empty queue
+        _synchronize()  # start from an empty queue
         times = []
         for _ in range(repeats):
             start = time.perf_counter()
@@ -70,7 +71,7 @@ def benchmark_times(fn, *args, repeats=10, warmup=3, synchronize=True):
             times.append(time.perf_counter() - start)
         return times
     finally:
-        _synchronize()                       # leave no queued work behind for the next measurement
+        _synchronize()  # leave no queued work behind for the next measurement
 
 
 def benchmark(fn, *args, repeats=10, warmup=3, synchronize=True):
@@ -124,7 +125,7 @@ def device_info():
     import torch
 
     info = {
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "python": platform.python_version(),
         "numpy": np.__version__,
         "torch": torch.__version__,
@@ -135,10 +136,13 @@ def device_info():
     }
     if torch.cuda.is_available():
         props = torch.cuda.get_device_properties(0)
-        info.update(gpu=props.name, capability=f"{props.major}.{props.minor}",
-                    multiprocessors=props.multi_processor_count,
-                    gpu_memory_gib=round(props.total_memory / 2**30, 1),
-                    cudnn=torch.backends.cudnn.version())
+        info.update(
+            gpu=props.name,
+            capability=f"{props.major}.{props.minor}",
+            multiprocessors=props.multi_processor_count,
+            gpu_memory_gib=round(props.total_memory / 2**30, 1),
+            cudnn=torch.backends.cudnn.version(),
+        )
     return info
 
 
@@ -152,21 +156,31 @@ def describe(info):
 def _methods(gpu, capability):
     """(name, device, dtype, how) for every rung of the ladder. `how` is one of: loops, im2col,
     torch, unfold; None marks a rung that cannot run here, with the reason in its place."""
-    cpu = [("Python loops (numpy per output)", "cpu", "float64", "loops"),
-           ("numpy im2col + matmul", "cpu", "float32", "im2col"),
-           ("torch unfold + matmul", "cpu", "float32", "unfold"),
-           ("torch F.conv2d", "cpu", "float32", "torch")]
+    cpu = [
+        ("Python loops (numpy per output)", "cpu", "float64", "loops"),
+        ("numpy im2col + matmul", "cpu", "float32", "im2col"),
+        ("torch unfold + matmul", "cpu", "float32", "unfold"),
+        ("torch F.conv2d", "cpu", "float32", "torch"),
+    ]
     if not gpu:
-        return cpu + [(name, "cuda", dtype, None) for name, dtype in
-                      [("torch unfold + matmul", "float32"), ("torch F.conv2d", "float32"),
-                       ("torch F.conv2d", "tf32"), ("torch F.conv2d", "bfloat16"),
-                       ("torch F.conv2d, not synchronised (wrong)", "tf32")]]
+        return cpu + [
+            (name, "cuda", dtype, None)
+            for name, dtype in [
+                ("torch unfold + matmul", "float32"),
+                ("torch F.conv2d", "float32"),
+                ("torch F.conv2d", "tf32"),
+                ("torch F.conv2d", "bfloat16"),
+                ("torch F.conv2d, not synchronised (wrong)", "tf32"),
+            ]
+        ]
     tensor_cores = capability >= (8, 0)
-    return cpu + [("torch unfold + matmul", "cuda", "float32", "unfold"),
-                  ("torch F.conv2d", "cuda", "float32", "torch"),
-                  ("torch F.conv2d", "cuda", "tf32", "torch" if tensor_cores else None),
-                  ("torch F.conv2d", "cuda", "bfloat16", "torch" if tensor_cores else None),
-                  ("torch F.conv2d, not synchronised (wrong)", "cuda", "tf32" if tensor_cores else "float32", "torch")]
+    return cpu + [
+        ("torch unfold + matmul", "cuda", "float32", "unfold"),
+        ("torch F.conv2d", "cuda", "float32", "torch"),
+        ("torch F.conv2d", "cuda", "tf32", "torch" if tensor_cores else None),
+        ("torch F.conv2d", "cuda", "bfloat16", "torch" if tensor_cores else None),
+        ("torch F.conv2d, not synchronised (wrong)", "cuda", "tf32" if tensor_cores else "float32", "torch"),
+    ]
 
 
 def ladder(layers=None, repeats=10, warmup=3, loops_layers=("small",), seed=0, progress=None):
@@ -191,11 +205,16 @@ def ladder(layers=None, repeats=10, warmup=3, loops_layers=("small",), seed=0, p
         x = rng.uniform(-1, 1, size=x_shape).astype(np.float32)
         w = rng.uniform(-1, 1, size=w_shape).astype(np.float32)
         for method, device, dtype, how in _methods(gpu, capability):
-            row = dict(layer=layer, method=method, device=device, dtype=dtype, flops=flops,
-                       median_s=None, gflops=None, note="")
+            row = dict(
+                layer=layer, method=method, device=device, dtype=dtype, flops=flops, median_s=None, gflops=None, note=""
+            )
             rows.append(row)
             if how is None:
-                row["note"] = NO_GPU if not gpu else f"needs compute capability 8.0 or later (this GPU: {capability[0]}.{capability[1]})"
+                row["note"] = (
+                    NO_GPU
+                    if not gpu
+                    else f"needs compute capability 8.0 or later (this GPU: {capability[0]}.{capability[1]})"
+                )
                 continue
             if how == "loops" and layer not in loops_layers:
                 row["note"] = "not run: the loops would take minutes on this layer"
@@ -217,8 +236,9 @@ def ladder(layers=None, repeats=10, warmup=3, loops_layers=("small",), seed=0, p
                 fn = conv2d_torch if how == "unfold" else F.conv2d
                 sync = "not synchronised" not in method
                 with float32_mode(tf32=(dtype == "tf32")):
-                    row["median_s"] = benchmark(lambda: fn(tx, tw, None, stride, padding),
-                                                repeats=repeats, warmup=warmup, synchronize=sync)
+                    row["median_s"] = benchmark(
+                        lambda fn=fn, tx=tx, tw=tw: fn(tx, tw, None, stride, padding), repeats=repeats, warmup=warmup, synchronize=sync
+                    )
                 if not sync:
                     row["note"] = "wrong on purpose: the clock stopped before the GPU finished"
                 del tx, tw
@@ -235,9 +255,16 @@ def _transfer_row(layer, x, repeats, warmup):
 
     tx = torch.from_numpy(x)
     seconds = benchmark(lambda: tx.to("cuda"), repeats=repeats, warmup=warmup)
-    return dict(layer=layer, method="copy x from host to GPU", device="cuda", dtype="float32",
-                flops=0, median_s=seconds, gflops=None,
-                note=f"{x.nbytes / 1e6:.1f} MB at {x.nbytes / seconds / 1e9:.1f} GB/s")
+    return dict(
+        layer=layer,
+        method="copy x from host to GPU",
+        device="cuda",
+        dtype="float32",
+        flops=0,
+        median_s=seconds,
+        gflops=None,
+        note=f"{x.nbytes / 1e6:.1f} MB at {x.nbytes / seconds / 1e9:.1f} GB/s",
+    )
 
 
 def label(row):
@@ -271,18 +298,27 @@ class Table:
 
     def _repr_html_(self):
         head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(self._cell(v))}</td>" for v in row) + "</tr>"
-                       for row in self.rows)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(self._cell(v))}</td>" for v in row) + "</tr>" for row in self.rows
+        )
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def table(rows):
     """The ladder as a `Table`: median milliseconds and GFLOP/s, one row per rung."""
-    return Table(["layer", "implementation", "median ms", "GFLOP/s", "note"],
-                 [[r["layer"], label(r),
-                   None if r["median_s"] is None else round(r["median_s"] * 1e3, 3),
-                   None if r["gflops"] is None else round(r["gflops"], 2),
-                   r["note"]] for r in rows])
+    return Table(
+        ["layer", "implementation", "median ms", "GFLOP/s", "note"],
+        [
+            [
+                r["layer"],
+                label(r),
+                None if r["median_s"] is None else round(r["median_s"] * 1e3, 3),
+                None if r["gflops"] is None else round(r["gflops"], 2),
+                r["note"],
+            ]
+            for r in rows
+        ],
+    )
 
 
 def figure_height(*row_lists):
@@ -301,8 +337,13 @@ def plot_ladder(ax, rows, title):
             if r["layer"] != layer or r["gflops"] is None:
                 continue
             wrong = "not synchronised" in r["method"]
-            ax.barh(y, r["gflops"], color="white" if wrong else colors[layer], edgecolor=colors[layer],
-                    hatch="//" if wrong else None)
+            ax.barh(
+                y,
+                r["gflops"],
+                color="white" if wrong else colors[layer],
+                edgecolor=colors[layer],
+                hatch="//" if wrong else None,
+            )
             ax.text(r["gflops"] * 1.15, y, f"{r['gflops']:.3g}", va="center", fontsize=8)
             ticks.append(y)
             labels.append(f"{layer}: {label(r)}")
@@ -315,19 +356,25 @@ def plot_ladder(ax, rows, title):
     ax.set_xlabel("achieved GFLOP/s (log scale); hatched: timed without synchronising (wrong)")
     ax.set_title(textwrap.fill(title, 80), fontsize=9, loc="left")
     if any(r["note"] == NO_GPU for r in rows):
-        ax.text(0.98, 0.97, f"GPU rows: {NO_GPU}", transform=ax.transAxes, ha="right", va="top",
-                fontsize=9, color="tab:red")
+        ax.text(
+            0.98, 0.97, f"GPU rows: {NO_GPU}", transform=ax.transAxes, ha="right", va="top", fontsize=9, color="tab:red"
+        )
 
 
 # --- The committed GPU measurement (data/gpu-timings.json)
 
+
 def save_timings(path, rows, info, command, settings, extra=None, layers=None):
     """Write a measurement: rows of `ladder`, `device_info()`, the command that made it."""
     layers = LAYERS if layers is None else layers
-    data = {"what": "median time and achieved GFLOP/s of each convolution implementation of the GPU chapter",
-            "command": command, "device": info, "settings": settings,
-            "layers": {k: {"x": list(v[0]), "w": list(v[1]), "stride": v[2], "padding": v[3]} for k, v in layers.items()},
-            "rows": rows}
+    data = {
+        "what": "median time and achieved GFLOP/s of each convolution implementation of the GPU chapter",
+        "command": command,
+        "device": info,
+        "settings": settings,
+        "layers": {k: {"x": list(v[0]), "w": list(v[1]), "stride": v[2], "padding": v[3]} for k, v in layers.items()},
+        "rows": rows,
+    }
     data.update(extra or {})
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -347,8 +394,10 @@ def load_gpu_timings(path=None):
     data = json.loads(path.read_text())
     gpu_rows = [r for r in data.get("rows", []) if r["device"] == "cuda" and r["gflops"] is not None]
     if not data.get("device", {}).get("gpu") or not gpu_rows:
-        raise ValueError(f"{path} holds no GPU measurement (device: {data.get('device')}); "
-                         f"make it on a machine with a GPU with `{GPU_COMMAND}`")
+        raise ValueError(
+            f"{path} holds no GPU measurement (device: {data.get('device')}); "
+            f"make it on a machine with a GPU with `{GPU_COMMAND}`"
+        )
     return data
 
 
@@ -357,18 +406,24 @@ def missing_message():
     none has been committed; elsewhere (the package installed alone, as on Colab), that this copy
     cannot see the repository's data folder."""
     if (ROOT / "_config.yml").exists() and (ROOT / "lectures").is_dir():
-        return (f"No GPU measurement has been committed yet. On a machine with an NVIDIA GPU, run\n"
-                f"    {GPU_COMMAND}\nand commit data/gpu-timings.json; this page will then show it here, "
-                "labelled with where it was measured.")
-    return ("This copy of the course package has no repository files (as on Colab), so it cannot read the "
-            "committed GPU measurement (data/gpu-timings.json in the repository); the published book shows it, "
-            "if one has been committed. Your own figures are above.")
+        return (
+            f"No GPU measurement has been committed yet. On a machine with an NVIDIA GPU, run\n"
+            f"    {GPU_COMMAND}\nand commit data/gpu-timings.json; this page will then show it here, "
+            "labelled with where it was measured."
+        )
+    return (
+        "This copy of the course package has no repository files (as on Colab), so it cannot read the "
+        "committed GPU measurement (data/gpu-timings.json in the repository); the published book shows it, "
+        "if one has been committed. Your own figures are above."
+    )
 
 
 def provenance(data):
     """Where a committed measurement comes from, in one line."""
-    return (f"measured on {data['device']['gpu']} (torch {data['device']['torch']}, "
-            f"CUDA {data['device']['cuda']}) on {data['device']['date']} with `{data['command']}`")
+    return (
+        f"measured on {data['device']['gpu']} (torch {data['device']['torch']}, "
+        f"CUDA {data['device']['cuda']}) on {data['device']['date']} with `{data['command']}`"
+    )
 
 
 def print_header():

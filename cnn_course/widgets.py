@@ -1,5 +1,6 @@
 """Interactive controls for the lectures: ipywidgets in Jupyter and on Colab, and, through
 `kernelfree`, working controls in the published book, where no kernel runs."""
+
 import base64
 import html
 import io
@@ -15,7 +16,9 @@ def image_png(img):
     from PIL import Image
 
     buf = io.BytesIO()
-    Image.fromarray(np.round(np.clip(img, 0, 1) * 255).astype(np.uint8), mode="L").save(buf, format="png", optimize=True)
+    Image.fromarray(np.round(np.clip(img, 0, 1) * 255).astype(np.uint8), mode="L").save(
+        buf, format="png", optimize=True
+    )
     return buf.getvalue()
 
 
@@ -45,8 +48,10 @@ def kernel_playground(photo, kernels=HANDMADE):
             for row in kernels[kernel]
         )
         matrix = f"<table style='font-family:monospace;margin:0'>{rows}</table>"
-        return (f"<div style='display:flex;gap:16px;align-items:flex-start;flex-wrap:wrap'>"
-                f"<div>{matrix}</div><div>{rendered[kernel]}</div></div>")
+        return (
+            f"<div style='display:flex;gap:16px;align-items:flex-start;flex-wrap:wrap'>"
+            f"<div>{matrix}</div><div>{rendered[kernel]}</div></div>"
+        )
 
     return interactive(kernel_view, {"kernel": Dropdown(names, value=names[0], description="kernel")})
 
@@ -100,8 +105,10 @@ def probability_bars_html(probs, label):
     for n in names:
         guess = int(np.argmax(probs[n]))
         verdicts.append(f"{html.escape(n)} says <b>{guess}</b> ({'right' if guess == label else 'wrong'})")
-    return (f"<div>{'; '.join(verdicts)}. True class: <b>{label}</b>.</div>"
-            f"<table style='border-collapse:collapse'><tr><th>class</th>{head}</tr>{''.join(rows)}</table>")
+    return (
+        f"<div>{'; '.join(verdicts)}. True class: <b>{label}</b>.</div>"
+        f"<table style='border-collapse:collapse'><tr><th>class</th>{head}</tr>{''.join(rows)}</table>"
+    )
 
 
 def _digit_png(img, scale):
@@ -123,10 +130,12 @@ def shift_view(digits, labels, table, max_shift, scale=12):
         png = base64.b64encode(_digit_png(shift_image(digits[digit], dy, dx), scale)).decode("ascii")
         probs = {name: p[digit, dy + max_shift, dx + max_shift] for name, p in table.items()}
         caption = f"shifted {dy:+d} down, {dx:+d} right"
-        return ("<div style='display:flex;gap:24px;align-items:flex-start;flex-wrap:wrap'>"
-                f"<figure style='margin:0'><img src='data:image/png;base64,{png}' alt='the digit {caption}'>"
-                f"<figcaption style='font-size:90%'>{caption}</figcaption></figure>"
-                f"<div>{probability_bars_html(probs, int(labels[digit]))}</div></div>")
+        return (
+            "<div style='display:flex;gap:24px;align-items:flex-start;flex-wrap:wrap'>"
+            f"<figure style='margin:0'><img src='data:image/png;base64,{png}' alt='the digit {caption}'>"
+            f"<figcaption style='font-size:90%'>{caption}</figcaption></figure>"
+            f"<div>{probability_bars_html(probs, int(labels[digit]))}</div></div>"
+        )
 
     return render
 
@@ -147,8 +156,9 @@ def shift_explorer(digits, labels, models, max_shift=4, scale=12):
     labels = [int(v) for v in labels]
     table = shift_probabilities(digits, models, max_shift)
     render = shift_view(digits, labels, table, max_shift, scale)
-    choice = W.Dropdown(options=[(f"a {lab} (example {i + 1})", i) for i, lab in enumerate(labels)],
-                        value=0, description="digit")
+    choice = W.Dropdown(
+        options=[(f"a {lab} (example {i + 1})", i) for i, lab in enumerate(labels)], value=0, description="digit"
+    )
     dx = W.IntSlider(value=0, min=-max_shift, max=max_shift, description="dx (right)")
     dy = W.IntSlider(value=0, min=-max_shift, max=max_shift, description="dy (down)")
     view = W.HTML()
@@ -159,6 +169,15 @@ def shift_explorer(digits, labels, models, max_shift=4, scale=12):
     for control in (choice, dx, dy):
         control.observe(show, names="value")
     show()
-    from .shift_js import with_browser_twin      # the same explorer in JavaScript, for pages with no kernel
-    return with_browser_twin(W.VBox([W.HBox([choice, dx, dy]), view]), {"digit": choice, "dx": dx, "dy": dy},
-                             view, digits, labels, table, max_shift, scale)
+    from .shift_js import with_browser_twin  # the same explorer in JavaScript, for pages with no kernel
+
+    return with_browser_twin(
+        W.VBox([W.HBox([choice, dx, dy]), view]),
+        {"digit": choice, "dx": dx, "dy": dy},
+        view,
+        digits,
+        labels,
+        table,
+        max_shift,
+        scale,
+    )

@@ -1,6 +1,6 @@
 """Shared fixtures: the exercises generated once per test session, into a scratch folder."""
+
 import os
-from pathlib import Path
 
 import matplotlib
 import pytest

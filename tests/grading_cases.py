@@ -4,6 +4,7 @@ Each submission is the convolution exercise's student notebook with its answer c
 (the answer key's code, a classic mistake from tests/mistakes/, or something hostile), so that
 they stay valid as the exercise evolves. `write_class` writes a folder of them.
 """
+
 import inspect
 import random
 from pathlib import Path
@@ -62,15 +63,15 @@ def source_of(fn, name):
 
 
 # A correct corr2d that does not use the answer key's exact code (to vary the class).
-CORR2D_VECTORISED = '''\
+CORR2D_VECTORISED = """\
 def corr2d(image, kernel):
     X = np.asarray(image, dtype=float)
     K = np.asarray(kernel, dtype=float)
     windows = np.lib.stride_tricks.sliding_window_view(X, K.shape)
     return np.einsum("ijmn,mn->ij", windows, K)
-'''
+"""
 
-CORR2D_REFERENCE = '''\
+CORR2D_REFERENCE = """\
 def _right_corr2d(image, kernel):
     X = np.asarray(image, dtype=float)
     K = np.asarray(kernel, dtype=float)
@@ -80,9 +81,9 @@ def _right_corr2d(image, kernel):
         for j in range(Y.shape[1]):
             Y[i, j] = np.sum(X[i:i + kh, j:j + kw] * K)
     return Y
-'''
+"""
 
-CONVOLVE2D_OWN_LOOPS = '''\
+CONVOLVE2D_OWN_LOOPS = """\
 def convolve2d(image, kernel):
     X = np.asarray(image, dtype=float)
     K = np.asarray(kernel, dtype=float)[::-1, ::-1]
@@ -92,11 +93,13 @@ def convolve2d(image, kernel):
         for j in range(Y.shape[1]):
             Y[i, j] = np.sum(X[i:i + kh, j:j + kw] * K)
     return Y
-'''
+"""
 
 
-ZEROS = dict(corr2d="def corr2d(image, kernel):\n    return np.zeros((1, 1))\n",
-             convolve2d="def convolve2d(image, kernel):\n    return np.zeros((1, 1))\n")
+ZEROS = dict(
+    corr2d="def corr2d(image, kernel):\n    return np.zeros((1, 1))\n",
+    convolve2d="def convolve2d(image, kernel):\n    return np.zeros((1, 1))\n",
+)
 
 
 def hostile(out_dir=None):
@@ -116,51 +119,66 @@ def hostile(out_dir=None):
     # A function that loops forever: only its question loses points; the photo cell, which calls
     # it at the top level, is stopped too.
     cases["loop_in_function.ipynb"] = (
-        filled(corr2d="def corr2d(image, kernel):\n    while True:\n        pass\n",
-               convolve2d=CONVOLVE2D_OWN_LOOPS),
-        {"score": {"q1": 0, "q2": "full"}, "status": ["timeout: corr2d() did not return", "did not finish"]})
+        filled(corr2d="def corr2d(image, kernel):\n    while True:\n        pass\n", convolve2d=CONVOLVE2D_OWN_LOOPS),
+        {"score": {"q1": 0, "q2": "full"}, "status": ["timeout: corr2d() did not return", "did not finish"]},
+    )
 
     cases["loop_at_top_level.ipynb"] = (
-        with_cell(filled(), "import time\nprint('training...')\nwhile True:\n    time.sleep(0.01)\n", after="convolve2d"),
-        {"score": "full", "status": ["did not finish"]})
+        with_cell(
+            filled(), "import time\nprint('training...')\nwhile True:\n    time.sleep(0.01)\n", after="convolve2d"
+        ),
+        {"score": "full", "status": ["did not finish"]},
+    )
 
     cases["exception_at_import.ipynb"] = (
         filled(corr2d="import a_module_that_does_not_exist\n\n" + answers()["corr2d"]),
-        {"score": {"q1": 0}, "status": ["ModuleNotFoundError"]})
+        {"score": {"q1": 0}, "status": ["ModuleNotFoundError"]},
+    )
 
     cases["sys_exit.ipynb"] = (
         with_cell(filled(), "import sys\nsys.exit('done early')\n", after="convolve2d"),
-        {"score": "full", "status": ["SystemExit"]})
+        {"score": "full", "status": ["SystemExit"]},
+    )
 
     cases["os_exit.ipynb"] = (
         with_cell(filled(), "import os\nos._exit(3)\n", after="convolve2d"),
-        {"score": "full", "status": ["cell"]})
+        {"score": "full", "status": ["cell"]},
+    )
 
     cases["kills_own_kernel.ipynb"] = (
         with_cell(filled(), "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n", after="convolve2d"),
-        {"score": "full", "status": ["cell"]})
+        {"score": "full", "status": ["cell"]},
+    )
 
     cases["memory_bomb.ipynb"] = (
-        with_cell(filled(), "hog = []\nwhile True:\n    hog.append(bytearray(64 * 2**20))\n",
-                  after="convolve2d"),
-        {"score": "full", "status": ["MemoryError"]})
+        with_cell(filled(), "hog = []\nwhile True:\n    hog.append(bytearray(64 * 2**20))\n", after="convolve2d"),
+        {"score": "full", "status": ["MemoryError"]},
+    )
 
     cases["memory_bomb_in_function.ipynb"] = (
         filled(convolve2d="def convolve2d(image, kernel):\n    return np.ones((1 << 22, 1 << 20))\n"),
-        {"score": {"q2": 0, "q1": "full"}, "status": ["ok"]})
+        {"score": {"q2": 0, "q1": "full"}, "status": ["ok"]},
+    )
 
     fake = filled(corr2d=None, convolve2d=None)
-    fake = with_cell(fake, 'print("All tests passed!")\nprint("q1 results: All test cases passed!")\n'
-                           'class _G:\n    def check(self, *a, **k):\n        print("All test cases passed!")\n'
-                           'grader = _G()\n', after="convolve2d")
+    fake = with_cell(
+        fake,
+        'print("All tests passed!")\nprint("q1 results: All test cases passed!")\n'
+        'class _G:\n    def check(self, *a, **k):\n        print("All test cases passed!")\n'
+        "grader = _G()\n",
+        after="convolve2d",
+    )
     cases["prints_all_tests_passed.ipynb"] = (fake, {"score": "baseline"})
 
     renamed = filled()
     cases["Alice Smith - convolution (1).ipynb"] = (renamed, {"score": "full", "status": "ok"})
 
     kernel = filled()
-    kernel.metadata["kernelspec"] = {"name": "conda-env-foo-py", "display_name": "Python [conda env:foo]",
-                                     "language": "python"}
+    kernel.metadata["kernelspec"] = {
+        "name": "conda-env-foo-py",
+        "display_name": "Python [conda env:foo]",
+        "language": "python",
+    }
     kernel.metadata["otter"] = {"assignment_name": "something-else"}
     cases["custom_kernelspec.ipynb"] = (kernel, {"score": "full", "status": "ok"})
 
@@ -174,14 +192,19 @@ def hostile(out_dir=None):
     reordered.cells = others + code[::-1]
     cases["reordered_cells.ipynb"] = (reordered, {"score": "full"})
 
-    cases["invalid_json.ipynb"] = (b'{"cells": [{"cell_type": "code", "source": "def corr2d(', {
-        "score": 0, "status": ["unreadable notebook: invalid JSON"]})
+    cases["invalid_json.ipynb"] = (
+        b'{"cells": [{"cell_type": "code", "source": "def corr2d(',
+        {"score": 0, "status": ["unreadable notebook: invalid JSON"]},
+    )
     cases["empty_file.ipynb"] = (b"", {"score": 0, "status": ["unreadable notebook: empty file"]})
     cases["not_a_notebook.ipynb"] = (b"[1, 2, 3]", {"score": 0, "status": ["unreadable notebook: not a Jupyter"]})
 
     # --- cheats: none may score more than the unanswered notebook.
     # FIELD-NOTES: one line replacing otter's test runner gave full marks in stock otter.
-    cases["cheat_replaces_test_runner.ipynb"] = (with_cell(filled(corr2d=None, convolve2d=None), '''\
+    cases["cheat_replaces_test_runner.ipynb"] = (
+        with_cell(
+            filled(corr2d=None, convolve2d=None),
+            """\
 try:
     import otter.test_files.exception_test as _et
     def _pass(self, env):
@@ -199,13 +222,19 @@ try:
     otter.Notebook.check = lambda *a, **k: None
 except Exception as e:
     print(e)
-''', after="convolve2d"), {"score": "baseline"})
+""",
+            after="convolve2d",
+        ),
+        {"score": "baseline"},
+    )
 
     # Reads the hidden tests and the answer key from disk (paths given away), runs the answer key.
     repo = str(ROOT)
     cases["cheat_reads_answer_key.ipynb"] = (filled(corr2d=None, convolve2d=None, **{}), {"score": "baseline"})
     nb = cases["cheat_reads_answer_key.ipynb"][0]
-    with_cell(nb, f'''\
+    with_cell(
+        nb,
+        f'''\
 import glob, json, os
 _found = []
 for _pattern in ["{repo}/solutions/*.ipynb", "{repo}/_build/**/tests/q*.py", "/autograder/source/tests/*.py",
@@ -230,37 +259,56 @@ for _target in ["{out_dir}/grades.csv", "{out_dir}/feedback/cheat_reads_answer_k
         open(_target, "w").write("submission,q1,q2,total,possible,status\\ncheat_reads_answer_key,8,5,13,13,ok\\n")
     except Exception as e:
         print("cannot write", _target, e)
-''', after="convolve2d")
+''',
+        after="convolve2d",
+    )
 
-    cases["cheat_monkeypatches_numpy.ipynb"] = (with_cell(filled(
-        **ZEROS), '''\
+    cases["cheat_monkeypatches_numpy.ipynb"] = (
+        with_cell(
+            filled(**ZEROS),
+            """\
 import numpy
 numpy.allclose = lambda *a, **k: True
 numpy.isclose = lambda a, b, *args, **k: numpy.ones(numpy.broadcast(numpy.asarray(a), numpy.asarray(b)).shape, bool)
 numpy.array_equal = lambda *a, **k: True
 numpy.asarray = lambda a, *args, **k: numpy.array(a, *args, **k) if not isinstance(a, numpy.ndarray) else a
-''', after="convolve2d"), {"score": "zeros"})
+""",
+            after="convolve2d",
+        ),
+        {"score": "zeros"},
+    )
 
-    cases["cheat_monkeypatches_torch.ipynb"] = (with_cell(filled(
-        **ZEROS), '''\
+    cases["cheat_monkeypatches_torch.ipynb"] = (
+        with_cell(
+            filled(**ZEROS),
+            """\
 import torch, torch.nn.functional as F
 F.conv2d = lambda x, w, *a, **k: torch.zeros((1, 1, 1, 1), dtype=torch.float64)
 torch.conv2d = F.conv2d
 torch.as_tensor = lambda *a, **k: torch.zeros((1, 1), dtype=torch.float64)
-''', after="convolve2d"), {"score": "zeros"})
+""",
+            after="convolve2d",
+        ),
+        {"score": "zeros"},
+    )
 
-    cases["cheat_uses_conv2d.ipynb"] = (filled(
-        corr2d='''\
+    cases["cheat_uses_conv2d.ipynb"] = (
+        filled(
+            corr2d="""\
 def corr2d(image, kernel):
     import torch
     import torch.nn.functional as F
     x = torch.as_tensor(np.asarray(image, dtype=float))[None, None]
     w = torch.as_tensor(np.asarray(kernel, dtype=float))[None, None]
     return F.conv2d(x, w)[0, 0].numpy()
-'''), {"score": 0, "status": ["forbidden function in q1", "forbidden function in q2"]})
+"""
+        ),
+        {"score": 0, "status": ["forbidden function in q1", "forbidden function in q2"]},
+    )
 
-    cases["cheat_hides_conv2d.ipynb"] = (filled(
-        corr2d='''\
+    cases["cheat_hides_conv2d.ipynb"] = (
+        filled(
+            corr2d="""\
 def corr2d(image, kernel):
     import importlib
     lib = importlib.import_module("torch.nn." + "functional")
@@ -269,16 +317,26 @@ def corr2d(image, kernel):
     x = torch.as_tensor(np.asarray(image, dtype=float))[None, None]
     w = torch.as_tensor(np.asarray(kernel, dtype=float))[None, None]
     return fn(x, w)[0, 0].numpy()
-'''), {"score": 0, "status": ["forbidden function in q1"]})
+"""
+        ),
+        {"score": 0, "status": ["forbidden function in q1"]},
+    )
 
-    cases["cheat_uses_scipy.ipynb"] = (filled(
-        corr2d='''\
+    cases["cheat_uses_scipy.ipynb"] = (
+        filled(
+            corr2d="""\
 def corr2d(image, kernel):
     from scipy import signal
     return signal.correlate2d(np.asarray(image, dtype=float), np.asarray(kernel, dtype=float), mode="valid")
-'''), {"score": 0, "status": ["forbidden function in q1"]})
+"""
+        ),
+        {"score": 0, "status": ["forbidden function in q1"]},
+    )
 
-    cases["cheat_attacks_grader.ipynb"] = (with_cell(filled(corr2d=None, convolve2d=None), '''\
+    cases["cheat_attacks_grader.ipynb"] = (
+        with_cell(
+            filled(corr2d=None, convolve2d=None),
+            """\
 import os, signal, subprocess
 for _target in [os.getppid()]:
     try:
@@ -289,10 +347,16 @@ try:
     subprocess.Popen(["sleep", "600"])
 except Exception as e:
     print("spawn", e)
-''', after="convolve2d"), {"score": "baseline"})
+""",
+            after="convolve2d",
+        ),
+        {"score": "baseline"},
+    )
 
     # Mutates its input, correct values otherwise: loses exactly the "inputs not modified" test.
-    cases["mutates_input.ipynb"] = (filled(corr2d='''\
+    cases["mutates_input.ipynb"] = (
+        filled(
+            corr2d="""\
 def corr2d(image, kernel):
     image -= 0.0
     kernel *= 1.0
@@ -305,7 +369,10 @@ def corr2d(image, kernel):
             Y[i, j] = np.sum(X[i:i + kh, j:j + kw] * K)
     K[0, 0] += 1.0
     return Y
-'''), {"score": {"q1": "some", "q2": "some"}})
+"""
+        ),
+        {"score": {"q1": "some", "q2": "some"}},
+    )
     return cases
 
 
@@ -325,9 +392,9 @@ def class_of(n=40, seed=0):
     """A generated class for the benchmark: correct, wrong and broken submissions, honest only
     (nothing that hangs: `otter run` has no time limit). {name: notebook}."""
     import importlib
+
     mistakes = importlib.import_module("mistakes.convolution").MISTAKES
     rng = random.Random(seed)
-    key = answers()
     kinds = []
     for i in range(n):
         r = i % 8
@@ -335,12 +402,17 @@ def class_of(n=40, seed=0):
             kinds.append(("correct", filled() if r != 2 else filled(corr2d=CORR2D_VECTORISED)))
         elif r in (3, 4, 5):
             description, question, functions, _ = mistakes[rng.randrange(len(mistakes))]
-            (fname, fn), = functions.items()
+            ((fname, fn),) = functions.items()
             body = source_of(fn, fname)
             src = CORR2D_REFERENCE + "\n\n" + body.replace("right_corr2d(", "_right_corr2d(")
             kinds.append(("wrong", filled(**{fname: src})))
         elif r == 6:
-            kinds.append(("broken", filled(convolve2d="def convolve2d(image, kernel):\n    return corr2d(image, kernel[::-1, ::-1]\n")))
+            kinds.append(
+                (
+                    "broken",
+                    filled(convolve2d="def convolve2d(image, kernel):\n    return corr2d(image, kernel[::-1, ::-1]\n"),
+                )
+            )
         else:
             kinds.append(("broken", filled(corr2d=None)))
     return {f"student{i:02d}-{kind}": nb for i, (kind, nb) in enumerate(kinds)}

@@ -3,6 +3,7 @@
 This builds the book (as the README's build command does, into _build/html; the execution
 cache makes a rebuild fast) and reads the HTML.
 """
+
 import html
 import re
 import subprocess
@@ -45,8 +46,7 @@ def page_text(path):
 @pytest.fixture(scope="module")
 def book():
     jb = Path(sys.executable).with_name("jupyter-book")
-    proc = subprocess.run([str(jb), "build", str(ROOT), "-W", "--keep-going"],
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run([str(jb), "build", str(ROOT), "-W", "--keep-going"], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-5000:]
     return HTML
 

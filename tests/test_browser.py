@@ -10,6 +10,7 @@ Each page (book pages and slide decks) is visited once; the tests below read wha
 saw. A screenshot of each is saved to _build/screenshots/ (or $SCREENSHOTS_DIR; CI keeps them
 as artifacts), with visits.json: what each visit recorded.
 """
+
 import functools
 import http.server
 import json
@@ -30,22 +31,37 @@ from autograder.paths import ROOT, assignment_ids, master_path
 from autograder.repository import repository
 
 SCREENSHOTS = Path(os.environ.get("SCREENSHOTS_DIR", ROOT / "_build" / "screenshots"))
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 TIMEOUT_MS = 30_000
 
 
 def chromium_executable():
-    for candidate in [os.environ.get("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser",
-                      shutil.which("chromium"), shutil.which("chromium-browser")]:
+    for candidate in [
+        os.environ.get("CHROMIUM"),
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+    ]:
         if candidate and Path(candidate).exists():
             return candidate
-    pytest.fail("no Chromium found: run `make browser` (installs Debian's chromium with apt-get), "
-                "or set CHROMIUM to a Chromium or Chrome executable")
+    pytest.fail(
+        "no Chromium found: run `make browser` (installs Debian's chromium with apt-get), "
+        "or set CHROMIUM to a Chromium or Chrome executable"
+    )
 
 
 # --- the site, served ----------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def site():
@@ -54,8 +70,7 @@ def site():
         assert (html / "index.html").exists(), f"BOOK_HTML={html} holds no built book"
         return html
     jb = Path(sys.executable).with_name("jupyter-book")
-    proc = subprocess.run([str(jb), "build", str(ROOT), "-W", "--keep-going"],
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run([str(jb), "build", str(ROOT), "-W", "--keep-going"], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-5000:]
     return ROOT / "_build" / "html"
 
@@ -106,18 +121,19 @@ def toc_notebooks():
 
 # --- one visit per page ----------------------------------------------------------------------
 
+
 @dataclass
 class Visit:
     path: str
     status: int = 0
-    errors: list = field(default_factory=list)          # console errors, page errors, failed requests
-    offsite: list = field(default_factory=list)         # requests that tried to leave the site
-    raw_math: list = field(default_factory=list)        # math left untypeset
+    errors: list = field(default_factory=list)  # console errors, page errors, failed requests
+    offsite: list = field(default_factory=list)  # requests that tried to leave the site
+    raw_math: list = field(default_factory=list)  # math left untypeset
     math_count: int = 0
     typeset_count: int = 0
     widget_views: int = 0
     widget_views_rendered: int = 0
-    twins: list = field(default_factory=list)           # [{kind, ready, view}]
+    twins: list = field(default_factory=list)  # [{kind, ready, view}]
     colab_links: list = field(default_factory=list)
     links: list = field(default_factory=list)
     text: str = ""
@@ -144,7 +160,8 @@ WAIT_FOR_PAGE = """async () => {
   return true;
 }""" % (WIDGET_VIEW, TIMEOUT_MS)
 
-INSPECT = """() => {
+INSPECT = (
+    """() => {
   const clone = document.body.cloneNode(true);
   clone.querySelectorAll('pre, code, script, style, textarea, mjx-container, .highlight').forEach(e => e.remove());
   const plain = clone.textContent;
@@ -169,7 +186,9 @@ INSPECT = """() => {
           colab: [...document.querySelectorAll('a[href*="colab.research.google.com"]')].map(a => a.href),
           links: [...document.querySelectorAll('a[href]')].map(a => a.href),
           text: document.body.textContent};
-}""" % WIDGET_VIEW
+}"""
+    % WIDGET_VIEW
+)
 
 
 @pytest.fixture(scope="module")
@@ -207,7 +226,7 @@ def open_page(browser, server, path, visit=None, extra=None):
     response = page.goto(server + path, wait_until="load", timeout=TIMEOUT_MS)
     visit.status = response.status if response else 0
     # a page that redirects (index.html: a meta refresh) is followed to where it leads
-    for attempt in range(50):
+    for _attempt in range(50):
         try:
             if page.evaluate("() => !!document.body && !document.querySelector('meta[http-equiv=Refresh i]')"):
                 page.evaluate(WAIT_FOR_PAGE)
@@ -242,13 +261,27 @@ def visits(site, server, browser):
         visit.screenshot = str(shot)
         page.context.close()
         out[path] = visit
-    (SCREENSHOTS / "visits.json").write_text(json.dumps(
-        {p: {"errors": v.errors, "offsite": v.offsite, "screenshot": v.screenshot, "twins": v.twins,
-             "widget_views": v.widget_views, "math": v.math_count} for p, v in out.items()}, indent=1))
+    (SCREENSHOTS / "visits.json").write_text(
+        json.dumps(
+            {
+                p: {
+                    "errors": v.errors,
+                    "offsite": v.offsite,
+                    "screenshot": v.screenshot,
+                    "twins": v.twins,
+                    "widget_views": v.widget_views,
+                    "math": v.math_count,
+                }
+                for p, v in out.items()
+            },
+            indent=1,
+        )
+    )
     return out
 
 
 # --- the tests --------------------------------------------------------------------------------
+
 
 def test_every_page_loads_with_no_console_error(visits):
     assert len(visits) >= len(toc_notebooks()) + 2
@@ -272,8 +305,9 @@ def test_math_is_typeset(visits):
 def test_every_widget_renders(visits):
     assert any(v.twins or v.widget_views for v in visits.values()), "no widget on any page"
     for path, v in visits.items():
-        assert v.widget_views_rendered == v.widget_views, \
+        assert v.widget_views_rendered == v.widget_views, (
             f"{path}: {v.widget_views - v.widget_views_rendered} of {v.widget_views} widgets blank"
+        )
         for twin in v.twins:
             assert twin["ready"] and twin["view"] > 0 and twin["controls"] > 0, f"{path}: widget {twin} did not render"
 
@@ -339,8 +373,11 @@ def test_kernel_playground_switches_kernels(visits, browser, server):
 
 
 def _explorer_page(visits):
-    pages = [p for p, v in visits.items() if any(t["kind"] == "conv-explorer" for t in v.twins)
-             and not p.startswith("slides/")]
+    pages = [
+        p
+        for p, v in visits.items()
+        if any(t["kind"] == "conv-explorer" for t in v.twins) and not p.startswith("slides/")
+    ]
     if not pages:
         pytest.skip("no page of the book shows the conv-arithmetic explorer yet")
     return pages[0]
@@ -389,22 +426,35 @@ def test_explorer_in_the_browser_agrees_with_python(visits, browser, server):
 
     path = _explorer_page(visits)
     page, visit = open_page(browser, server, path)
-    settings = [(n, k, s, p, d) for n in range(1, 13) for k in range(1, 8) for s in range(1, 6)
-                for p in range(0, 5) for d in range(1, 4)]
-    js = page.evaluate("""(settings) => settings.map(([n, k, s, p, d], i) => {
+    settings = [
+        (n, k, s, p, d)
+        for n in range(1, 13)
+        for k in range(1, 8)
+        for s in range(1, 6)
+        for p in range(0, 5)
+        for d in range(1, 4)
+    ]
+    js = page.evaluate(
+        """(settings) => settings.map(([n, k, s, p, d], i) => {
         const L = window.cnnKernelFree.convExplorerLayout(n, k, s, p, d, i % 5);
         const keep = {out: L.out, fits: L.fits, starts: L.axes.map(a => a.starts), lines: L.lines,
                       window: L.window, box: L.box, taps: i % 37 === 0 ? L.taps : null,
                       grid: i % 37 === 0 ? L.grid : null};
-        return keep; })""", settings)
+        return keep; })""",
+        settings,
+    )
     for i, ((n, k, s, p, d), got) in enumerate(zip(settings, js)):
         want = explorer.explorer_layout(n, k, s, p, d, window=i % 5)
-        expected = {"out": list(want["out"]), "fits": want["fits"],
-                    "starts": [a["starts"] for a in want["axes"]], "lines": want["lines"],
-                    "window": list(want["window"]) if want["window"] is not None else None,
-                    "box": list(want["box"]) if want["box"] is not None else None,
-                    "taps": [list(t) for t in want["taps"]] if i % 37 == 0 else None,
-                    "grid": want["grid"] if i % 37 == 0 else None}
+        expected = {
+            "out": list(want["out"]),
+            "fits": want["fits"],
+            "starts": [a["starts"] for a in want["axes"]],
+            "lines": want["lines"],
+            "window": list(want["window"]) if want["window"] is not None else None,
+            "box": list(want["box"]) if want["box"] is not None else None,
+            "taps": [list(t) for t in want["taps"]] if i % 37 == 0 else None,
+            "grid": want["grid"] if i % 37 == 0 else None,
+        }
         assert got == expected, f"n={n} k={k} stride={s} padding={p} dilation={d}"
     page.context.close()
 
@@ -473,7 +523,9 @@ def _page_with(browser, script):
     from cnn_course import kernelfree
 
     page = browser.new_page()
-    page.set_content(kernelfree.twin_html([], {"renderer": "x"}, script=script).replace("window.cnnKernelFree.boot(", "void("))
+    page.set_content(
+        kernelfree.twin_html([], {"renderer": "x"}, script=script).replace("window.cnnKernelFree.boot(", "void(")
+    )
     return page
 
 
@@ -489,12 +541,19 @@ def test_shift_explorer_twin_draws_what_python_draws(browser):
     logits = {name: rng.normal(size=(3, 9, 9, 10)) * 3 for name in ["MLP", "CNN (global pool)"]}
     table = {n: np.exp(v) / np.exp(v).sum(-1, keepdims=True) for n, v in logits.items()}
     render = shift_view(digits, labels, table, 4, 12)
-    data = {"digits": digits.tolist(), "labels": labels, "names": list(table),
-            "probs": {n: p.tolist() for n, p in table.items()}, "maxShift": 4, "scale": 12}
+    data = {
+        "digits": digits.tolist(),
+        "labels": labels,
+        "names": list(table),
+        "probs": {n: p.tolist() for n, p in table.items()},
+        "maxShift": 4,
+        "scale": 12,
+    }
     page = _page_with(browser, shift_js.SHIFT_JS)
     for digit, dy, dx in [(0, 0, 0), (1, -4, 3), (2, 2, -1), (0, 4, 4), (2, -3, -4)]:
-        js = page.evaluate("([d, y, x, data]) => window.cnnKernelFree.shiftExplorerHtml(d, y, x, data)",
-                           [digit, dy, dx, data])
+        js = page.evaluate(
+            "([d, y, x, data]) => window.cnnKernelFree.shiftExplorerHtml(d, y, x, data)", [digit, dy, dx, data]
+        )
         got, want = page.evaluate(PARSE, js), page.evaluate(PARSE, render(digit, dy, dx))
         assert got["text"] == want["text"] and got["counts"] == want["counts"], (digit, dy, dx)
         assert page.evaluate(COMPARE_IMAGES, [got["imgs"][0], want["imgs"][0]]) == 0, (digit, dy, dx)
@@ -523,20 +582,29 @@ def test_plain_ipywidgets_render_offline(site, server, browser):
     sys.path.insert(0, str(ROOT / "book" / "_ext"))
     import offline_assets
 
-    box = W.VBox([W.IntSlider(value=3, description=r"$\alpha$"), W.HTMLMath(value=r"Math: $x^2 + 1$"),
-                  W.Dropdown(options=["a", "b"], description="pick")])
+    box = W.VBox(
+        [
+            W.IntSlider(value=3, description=r"$\alpha$"),
+            W.HTMLMath(value=r"Math: $x^2 + 1$"),
+            W.Dropdown(options=["a", "b"], description="pick"),
+        ]
+    )
     data = embed_data(views=[box])
-    scripts = "".join(f'<script src="../_static/{p}"></script>' for p in
-                      (offline_assets.REQUIREJS, offline_assets.REQUIRE_PATHS, offline_assets.HTML_MANAGER))
-    html = (f'<!DOCTYPE html><html><head><link rel="icon" href="data:,">'
-            f'<script defer src="../_static/{offline_assets.MATHJAX}"></script>{scripts}'
-            f'<script type="application/vnd.jupyter.widget-state+json">{json.dumps(data["manager_state"])}</script>'
-            f'</head><body><div class="cell_output"><script type="{WIDGET_VIEW}">{json.dumps(data["view_specs"][0])}'
-            f'</script></div></body></html>')
+    scripts = "".join(
+        f'<script src="../_static/{p}"></script>'
+        for p in (offline_assets.REQUIREJS, offline_assets.REQUIRE_PATHS, offline_assets.HTML_MANAGER)
+    )
+    html = (
+        f'<!DOCTYPE html><html><head><link rel="icon" href="data:,">'
+        f'<script defer src="../_static/{offline_assets.MATHJAX}"></script>{scripts}'
+        f'<script type="application/vnd.jupyter.widget-state+json">{json.dumps(data["manager_state"])}</script>'
+        f'</head><body><div class="cell_output"><script type="{WIDGET_VIEW}">{json.dumps(data["view_specs"][0])}'
+        f"</script></div></body></html>"
+    )
     page, visit = open_page(browser, server, "__probe/widgets.html", extra={"__probe/widgets.html": html})
     page.wait_for_selector(".widget-subarea .widget-slider", timeout=TIMEOUT_MS)
     page.wait_for_selector(".widget-subarea .widget-htmlmath-content", timeout=TIMEOUT_MS)
-    page.wait_for_timeout(1000)       # the manager asks MathJax to typeset its labels: no error may follow
+    page.wait_for_timeout(1000)  # the manager asks MathJax to typeset its labels: no error may follow
     assert page.locator(".widget-dropdown select").count() == 1
     assert visit.errors == [] and visit.offsite == [], (visit.errors, visit.offsite)
     page.context.close()

@@ -21,6 +21,7 @@ clones and builds the package from it exactly as it would from GitHub, its depen
 resolved against what Colab has. Student notebooks' first cell installs otter-grader==7.0.0
 from PyPI for real.
 """
+
 import os
 import shutil
 import subprocess
@@ -64,8 +65,12 @@ def _python(venv):
 
 
 def _site_packages(python):
-    return subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
 
 
 @pytest.fixture(scope="session")
@@ -91,8 +96,9 @@ def local_remote(tmp_path_factory):
     branch: what `git+<repository URL>@<branch>` fetches, as seen from here."""
     url, branch = repository()
     repo = tmp_path_factory.mktemp("remote") / "cnn-course"
-    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
-                            capture_output=True, text=True, check=True).stdout.split("\0")
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split("\0")
     for rel in filter(None, listed):
         src = ROOT / rel
         if src.is_file():
@@ -118,13 +124,23 @@ def kernel_env(env_dir, remote):
     """The kernel's environment: this process's, minus the repository's venv and anything that
     would let it import the course from here, plus git's URL rewrite to the local remote."""
     url, repo = remote
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"PYTHONPATH", "VIRTUAL_ENV", "MPLBACKEND", "PYTHONHOME"} and not k.startswith("GIT_CONFIG")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"PYTHONPATH", "VIRTUAL_ENV", "MPLBACKEND", "PYTHONHOME"} and not k.startswith("GIT_CONFIG")
+    }
     path = [p for p in env.get("PATH", "").split(os.pathsep) if p and not p.startswith(str(ROOT))]
     env["PATH"] = os.pathsep.join([str(env_dir / "bin"), *path])
     env["VIRTUAL_ENV"] = str(env_dir)
-    env.update({"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": f"url.{repo}.insteadOf",
-                "GIT_CONFIG_VALUE_0": url, "GIT_TERMINAL_PROMPT": "0", "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
+    env.update(
+        {
+            "GIT_CONFIG_COUNT": "1",
+            "GIT_CONFIG_KEY_0": f"url.{repo}.insteadOf",
+            "GIT_CONFIG_VALUE_0": url,
+            "GIT_TERMINAL_PROMPT": "0",
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        }
+    )
     return env
 
 
@@ -138,7 +154,7 @@ def _failure(nb):
 
 @pytest.mark.parametrize("notebook", notebooks())
 def test_notebook_runs_on_a_fresh_colab_runtime(notebook, colab_base, local_remote, tmp_path, monkeypatch):
-    work = tmp_path / "content"          # Colab's working folder is /content
+    work = tmp_path / "content"  # Colab's working folder is /content
     work.mkdir()
     assert not str(work).startswith(str(ROOT))
     shutil.copy(ROOT / notebook, work / Path(notebook).name)
@@ -148,12 +164,12 @@ def test_notebook_runs_on_a_fresh_colab_runtime(notebook, colab_base, local_remo
     kernels.mkdir(parents=True)
     (kernels / "kernel.json").write_text(
         '{"argv": ["%s", "-m", "ipykernel_launcher", "-f", "{connection_file}"], '
-        '"display_name": "Colab-like", "language": "python"}' % python)
+        '"display_name": "Colab-like", "language": "python"}' % python
+    )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
 
     nb = nbformat.read(work / Path(notebook).name, as_version=4)
-    client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="colab",
-                            resources={"metadata": {"path": str(work)}})
+    client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="colab", resources={"metadata": {"path": str(work)}})
     try:
         client.execute(env=kernel_env(env_dir, local_remote), cwd=str(work))
     except CellExecutionError:
@@ -163,11 +179,18 @@ def test_notebook_runs_on_a_fresh_colab_runtime(notebook, colab_base, local_remo
         index, source, ename, evalue = failure
         hint = ""
         if ename in {"ModuleNotFoundError", "ImportError"}:
-            hint = ("\nColab does not preinstall it and the notebook's first cell does not install it: "
-                    "add it to the first cell (or to cnn_course's dependencies in pyproject.toml).")
+            hint = (
+                "\nColab does not preinstall it and the notebook's first cell does not install it: "
+                "add it to the first cell (or to cnn_course's dependencies in pyproject.toml)."
+            )
         pytest.fail(f"{notebook}, cell {index}:\n{source[:500]}\n-> {ename}: {evalue}{hint}")
-    installed = subprocess.run([str(python), "-m", "pip", "list", "--path", _site_packages(python), "--format=freeze"],
-                               capture_output=True, text=True, env=kernel_env(env_dir, local_remote)).stdout
+    installed = subprocess.run(
+        [str(python), "-m", "pip", "list", "--path", _site_packages(python), "--format=freeze"],
+        capture_output=True,
+        text=True,
+        env=kernel_env(env_dir, local_remote),
+    ).stdout
     if notebook.startswith("lectures/"):
-        assert "cnn-course==" in installed.lower() or "cnn_course==" in installed.lower(), \
+        assert "cnn-course==" in installed.lower() or "cnn_course==" in installed.lower(), (
             f"{notebook}: its first cell did not install the course package:\n{installed}"
+        )

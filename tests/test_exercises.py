@@ -1,4 +1,5 @@
 """Every exercise: generated from its master, current, leak-free, and its tests catch the classic mistakes."""
+
 import importlib
 import re
 import shutil
@@ -11,7 +12,7 @@ from nbclient import NotebookClient
 
 from autograder import master
 from autograder.generate import HIDDEN_CASE
-from autograder.paths import ROOT, assignment_ids, master_path, student_path
+from autograder.paths import assignment_ids, master_path, student_path
 from autograder.repository import install_cell_problem, lecture_paths
 from autograder.runner import run_tests
 
@@ -49,8 +50,9 @@ def test_student_notebook_has_no_solution_or_hidden_test(aid):
     text = student_path(aid).read_text()
     assert master.solution_lines(master_path(aid)), "the leak check needs solution lines to look for"
     assert master.hidden_test_names(master_path(aid)), "every exercise should have hidden tests"
-    assert not set(master.hidden_test_names(master_path(aid))) & set(master.public_test_names(master_path(aid))), \
+    assert not set(master.hidden_test_names(master_path(aid))) & set(master.public_test_names(master_path(aid))), (
         "hidden and public tests must have different names"
+    )
     assert master.leaks(text, master_path(aid)) == []
     for marker in ["BEGIN SOLUTION", "END SOLUTION", "# HIDDEN", "BEGIN TESTS"]:
         assert marker not in text
@@ -65,16 +67,18 @@ def test_answer_key_passes_every_test(aid, generated):
         if _skipped_here(q.name):
             assert q.score == 0 < q.possible, f"{q.name} needs a GPU but passed without one"
             # otter's message ends "AssertionError: <the exception's message>"
-            assert all(not c.passed and f"AssertionError: {GPU_SKIP}" in c.message for c in q.cases), \
-                [(c.name, c.message) for c in q.cases]
+            assert all(not c.passed and f"AssertionError: {GPU_SKIP}" in c.message for c in q.cases), [
+                (c.name, c.message) for c in q.cases
+            ]
             continue
         assert q.score == q.possible > 0, [(c.name, c.message) for c in q.failures()]
 
 
 def _answer_names(aid):
     """The functions a student writes: those the master's solution cells define."""
-    return sorted({m for cell in master.solution_cells(master_path(aid))
-                   for m in re.findall(r"^def (\w+)\(", cell, flags=re.M)})
+    return sorted(
+        {m for cell in master.solution_cells(master_path(aid)) for m in re.findall(r"^def (\w+)\(", cell, flags=re.M)}
+    )
 
 
 @pytest.mark.parametrize("aid", IDS)

@@ -6,6 +6,7 @@ memory-hungry, renamed, re-kerneled, cut, shuffled, unreadable, and cheating in 
 FIELD-NOTES found to work against stock otter. They are all graded in ONE run of the real
 command, and each row of grades.csv is checked.
 """
+
 import csv
 import json
 import os
@@ -15,10 +16,10 @@ import sys
 import zipfile
 from pathlib import Path
 
+import grading_cases
 import numpy as np
 import pytest
 
-import grading_cases
 from autograder import wire
 from autograder.forbidden import forbidden_for, static_violations
 from autograder.paths import ROOT
@@ -30,8 +31,13 @@ CASES = grading_cases.hostile()
 
 
 def grade(folder, out, *extra, jobs=2):
-    proc = subprocess.run(RUN + ["convolution", str(folder), "-o", str(out), "-j", str(jobs), *LIMITS, *extra],
-                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        RUN + ["convolution", str(folder), "-o", str(out), "-j", str(jobs), *LIMITS, *extra],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with open(Path(out) / "grades.csv", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -46,8 +52,13 @@ def hostile_run(tmp_path_factory):
     (folder / "._correct.ipynb").write_bytes(b"\x00\x05\x16\x07")  # macOS zip litter: not a submission
     (folder / "notes.txt").write_text("not a notebook")
     proc, rows = grade(folder, out)
-    return {"proc": proc, "rows": {r["submission"]: r for r in rows}, "order": [r["submission"] for r in rows],
-            "out": out, "folder": folder}
+    return {
+        "proc": proc,
+        "rows": {r["submission"]: r for r in rows},
+        "order": [r["submission"] for r in rows],
+        "out": out,
+        "folder": folder,
+    }
 
 
 def test_every_submission_has_a_row_feedback_and_a_log(hostile_run):
@@ -147,6 +158,7 @@ def test_student_process_is_confined(hostile_run):
     assert "student process: limits" in log
     if sys.platform.startswith("linux"):
         from autograder import confine
+
         if confine.landlock_abi() >= 1:
             assert "Landlock" in log
         assert "seccomp" in log
@@ -161,9 +173,10 @@ def gpu_tests(tmp_path_factory, hostile_run):
     shutil.copy(cache / "exercise_checks.py", tests / "exercise_checks.py")
     (tests / "tests" / "q3_gpu.py").write_text(
         'from otter.test_files import test_case\n\nOK_FORMAT = False\n\nname = "q3_gpu"\npoints = 2\n\n'
-        '@test_case(points=None, hidden=False)\ndef test_on_the_gpu(corr2d):\n'
+        "@test_case(points=None, hidden=False)\ndef test_on_the_gpu(corr2d):\n"
         '    import torch\n    assert torch.cuda.is_available(), "skipped: no GPU"\n'
-        '    x = torch.ones(4, 4, device="cuda")\n    corr2d(x.cpu().numpy(), x[:2, :2].cpu().numpy())\n')
+        '    x = torch.ones(4, 4, device="cuda")\n    corr2d(x.cpu().numpy(), x[:2, :2].cpu().numpy())\n'
+    )
     return tests / "tests"
 
 
@@ -184,6 +197,7 @@ def test_same_folder_same_csv_and_gpu_questions(tmp_path, hostile_run, gpu_tests
     assert not (out / "feedback" / "stale.md").exists()
     assert [r["submission"] for r in rows] == sorted(names)
     import torch
+
     for r in rows:
         big = hostile_run["rows"][r["submission"]]
         assert (r["q1"], r["q2"]) == (big["q1"], big["q2"])
@@ -199,18 +213,29 @@ def test_same_folder_same_csv_and_gpu_questions(tmp_path, hostile_run, gpu_tests
 
 
 def test_unknown_assignment_is_an_error(tmp_path):
-    proc = subprocess.run(RUN + ["no-such-chapter", str(tmp_path), "-o", str(tmp_path / "out")], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        RUN + ["no-such-chapter", str(tmp_path), "-o", str(tmp_path / "out")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode != 0 and "no such master notebook" in proc.stdout + proc.stderr
 
 
 # ----------------------------------------------------------------------------- Gradescope
 
+
 @pytest.fixture(scope="module")
 def gradescope_zip(tmp_path_factory):
     path = tmp_path_factory.mktemp("gradescope") / "convolution.zip"
-    proc = subprocess.run([sys.executable, "-m", "autograder", "gradescope", "convolution", "-o", str(path)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "autograder", "gradescope", "convolution", "-o", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr
     return path
 
@@ -224,22 +249,38 @@ def run_on_gradescope(zip_path, notebook, root):
         z.extractall(root / "source")
     nbformat_write(notebook, root / "submission" / "my notebook.ipynb")
     env = dict(os.environ, AUTOGRADER_ROOT=str(root))
-    proc = subprocess.run([sys.executable, str(root / "source" / "run_otter.py")], env=env, cwd=root,
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, str(root / "source" / "run_otter.py")],
+        env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return json.loads((root / "results" / "results.json").read_text())
 
 
 def nbformat_write(nb, path):
     import nbformat
+
     nbformat.write(nb, path)
 
 
 def test_gradescope_zip_has_otters_layout(gradescope_zip):
     with zipfile.ZipFile(gradescope_zip) as z:
         names = set(z.namelist())
-        assert {"run_autograder", "setup.sh", "environment.yml", "otter_config.json", "run_otter.py",
-                "tests/q1.py", "tests/q2.py", "files/exercise_checks.py", "autograder/sandbox.py"} <= names
+        assert {
+            "run_autograder",
+            "setup.sh",
+            "environment.yml",
+            "otter_config.json",
+            "run_otter.py",
+            "tests/q1.py",
+            "tests/q2.py",
+            "files/exercise_checks.py",
+            "autograder/sandbox.py",
+        } <= names
         assert "autograder.gradescope" in z.read("run_otter.py").decode()
         assert "matplotlib" in z.read("environment.yml").decode()
 
@@ -255,7 +296,6 @@ def test_gradescope_grades_like_the_command(gradescope_zip, tmp_path, hostile_ru
     assert any(t.get("visibility") == "hidden" and "changed its input" in t["output"] for t in result["tests"])
 
 
-
 def test_stock_otter_run_grades_the_hidden_tests(tmp_path, hostile_run, generated):
     """Stock `otter run` with the generated autograder zip, on a submission whose first cell is
     intact: that cell writes the public tests, and must leave otter's hidden ones in place. The
@@ -264,8 +304,13 @@ def test_stock_otter_run_grades_the_hidden_tests(tmp_path, hostile_run, generate
     submission = tmp_path / "convolution.ipynb"
     nbformat_write(grading_cases.hostile()["mutates_input.ipynb"][0], submission)
     otter = Path(sys.executable).with_name("otter")
-    proc = subprocess.run([str(otter), "run", "-a", str(zip_path), "-o", str(tmp_path), str(submission)],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [str(otter), "run", "-a", str(zip_path), "-o", str(tmp_path), str(submission)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert (tmp_path / "results.json").exists(), proc.stdout + proc.stderr
     results = json.loads((tmp_path / "results.json").read_text())
     scores = {t["name"]: t.get("score") for t in results["tests"]}
@@ -276,13 +321,20 @@ def test_stock_otter_run_grades_the_hidden_tests(tmp_path, hostile_run, generate
 
 # ----------------------------------------------------------------------------- units
 
+
 def test_wire_refuses_what_could_run_code_in_the_grader():
     tree, blobs = wire.encode({"a": np.arange(6.0).reshape(2, 3), "t": (1, None, "x")})
     back = wire.decode(tree, [memoryview(b) for b in blobs])
     assert np.array_equal(back["a"], np.arange(6.0).reshape(2, 3)) and back["t"] == (1, None, "x")
     import pickle
-    for bad in [{"p": 0}, {"a": 0, "dtype": "|O", "shape": [1]}, {"a": 0, "dtype": "<f8", "shape": [99]},
-                {"zz": 1}, [1, 2]]:
+
+    for bad in [
+        {"p": 0},
+        {"a": 0, "dtype": "|O", "shape": [1]},
+        {"a": 0, "dtype": "<f8", "shape": [99]},
+        {"zz": 1},
+        [1, 2],
+    ]:
         with pytest.raises(wire.WireError):
             wire.decode(bad, [memoryview(pickle.dumps(object()))])
     odd = wire.decode(*wire.encode(object()))
@@ -290,14 +342,19 @@ def test_wire_refuses_what_could_run_code_in_the_grader():
 
 
 def test_static_check_resolves_aliases():
-    cells = [(1, "import torch.nn.functional as F\nfrom scipy import signal as s\n"),
-             (2, "def helper(x, k):\n    return F.conv2d(x, k)\n"),
-             (3, "def corr2d(x, k):\n    return helper(x, k)\n"),
-             (4, "def convolve2d(x, k):\n    return s.convolve2d(x, k)\n"),
-             (5, "print(F.conv2d)  # outside a graded function: allowed\n")]
+    cells = [
+        (1, "import torch.nn.functional as F\nfrom scipy import signal as s\n"),
+        (2, "def helper(x, k):\n    return F.conv2d(x, k)\n"),
+        (3, "def corr2d(x, k):\n    return helper(x, k)\n"),
+        (4, "def convolve2d(x, k):\n    return s.convolve2d(x, k)\n"),
+        (5, "print(F.conv2d)  # outside a graded function: allowed\n"),
+    ]
     found = static_violations(cells, forbidden_for("convolution"), {"q1": ["corr2d"], "q2": ["convolve2d"]})
     assert "torch.nn.functional.conv2d" in found["q1"][0] and "helper" in found["q1"][0]
     assert "scipy.signal.convolve2d" in found["q2"][0]
-    clean = static_violations([(1, "import numpy as np\ndef corr2d(x, k):\n    return np.zeros(1)\n")],
-                              forbidden_for("convolution"), {"q1": ["corr2d"]})
+    clean = static_violations(
+        [(1, "import numpy as np\ndef corr2d(x, k):\n    return np.zeros(1)\n")],
+        forbidden_for("convolution"),
+        {"q1": ["corr2d"]},
+    )
     assert clean == {}

@@ -1,4 +1,5 @@
 """The course's reference implementations: against PyTorch, and against the decks' worked examples."""
+
 import numpy as np
 import pytest
 import torch
@@ -29,7 +30,7 @@ def test_worked_example_3x3_input_2x2_kernel():
     X = np.arange(9.0).reshape(3, 3)
     K = np.array([[0.0, 1.0], [2.0, 3.0]])
     np.testing.assert_array_equal(corr2d(X, K), [[19, 25], [37, 43]])
-    np.testing.assert_array_equal(corr2d(X, K) + 1, [[20, 26], [38, 44]])    # with bias 1
+    np.testing.assert_array_equal(corr2d(X, K) + 1, [[20, 26], [38, 44]])  # with bias 1
 
 
 def test_quiz_kernel_with_bias_gives_answer_A():
@@ -41,7 +42,7 @@ def test_horizontal_edge_example_and_the_decks_typo():
     image = np.array([[2, 0, 1, 3], [7, 1, 1, 0], [0, 2, 5, 0], [0, 5, 1, 4]], dtype=float)
     out = corr2d(image, kernels.HORIZONTAL_EDGE)
     np.testing.assert_array_equal(out, [[-4, -3], [3, -8]])
-    assert not np.array_equal(out, [[-4, -3], [2, -9]])    # the deck's later slide is wrong
+    assert not np.array_equal(out, [[-4, -3], [2, -9]])  # the deck's later slide is wrong
 
 
 def test_convolution_flips_the_kernel():
@@ -62,7 +63,7 @@ def test_curve_detector_gives_6600_and_0():
     patch[2, 3:5] = [20, 50]
     patch[3:, 3:5] = 50
     assert corr2d(patch, curve)[0, 0] == 6600
-    assert 5 * 50 * 30 == 7500    # the deck's written expression, which does not equal 6600
+    assert 5 * 50 * 30 == 7500  # the deck's written expression, which does not equal 6600
 
 
 def test_handmade_kernels_sum_as_the_lecture_says():

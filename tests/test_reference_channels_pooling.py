@@ -1,5 +1,6 @@
 """Channels and pooling: the references against PyTorch (float64) and the decks' worked examples,
 the torch helpers and mistake diagnosis in checks.py, and the small networks of the pooling chapter."""
+
 import numpy as np
 import pytest
 import torch
@@ -29,8 +30,11 @@ def test_conv2d_matches_torch_on_random_layers(seed):
     want = F.conv2d(t(x), t(w), t(b), stride=stride, padding=padding).numpy()
     np.testing.assert_allclose(conv2d(x, w, b, stride, padding), want, atol=1e-10)
     np.testing.assert_allclose(conv2d_fast(x, w, b, stride, padding), want, atol=1e-10)
-    np.testing.assert_allclose(conv2d(x, w, stride=stride, padding=padding),
-                               F.conv2d(t(x), t(w), stride=stride, padding=padding).numpy(), atol=1e-10)
+    np.testing.assert_allclose(
+        conv2d(x, w, stride=stride, padding=padding),
+        F.conv2d(t(x), t(w), stride=stride, padding=padding).numpy(),
+        atol=1e-10,
+    )
 
 
 @pytest.mark.parametrize("groups, w_shape", [(2, (6, 2, 3, 3)), (4, (8, 1, 3, 2)), (4, (4, 1, 3, 3))])
@@ -56,7 +60,7 @@ def test_filters_extend_the_full_depth():
     rng = np.random.default_rng(0)
     image = rng.uniform(size=(1, 3, 32, 32))
     assert conv2d(image, rng.normal(size=(1, 3, 5, 5))).shape == (1, 1, 28, 28)
-    assert conv2d_fast(image, rng.normal(size=(6, 3, 5, 5))).shape == (1, 6, 28, 28)      # 28x28x6
+    assert conv2d_fast(image, rng.normal(size=(6, 3, 5, 5))).shape == (1, 6, 28, 28)  # 28x28x6
 
 
 def test_quiz_multiplications_and_parameters_of_64_3x3_filters_on_224_rgb():
@@ -64,8 +68,8 @@ def test_quiz_multiplications_and_parameters_of_64_3x3_filters_on_224_rgb():
     with torch.no_grad():
         out = layer(torch.zeros(1, 3, 224, 224))
     assert tuple(out.shape) == (1, 64, 222, 222)
-    assert out.numel() * layer.weight[0].numel() == 64 * 3 * 3 * 3 * 222 * 222 == 85_162_752     # answer D
-    assert sum(p.numel() for p in layer.parameters()) == (3 * 3 * 3 + 1) * 64 == 1792              # answer D
+    assert out.numel() * layer.weight[0].numel() == 64 * 3 * 3 * 3 * 222 * 222 == 85_162_752  # answer D
+    assert sum(p.numel() for p in layer.parameters()) == (3 * 3 * 3 + 1) * 64 == 1792  # answer D
 
 
 def test_ten_5x5_filters_with_padding_2_have_76_parameters_each():
@@ -82,17 +86,20 @@ def test_1x1_convolution_is_a_dense_layer_over_channels():
     np.testing.assert_allclose(conv2d(x, W[:, :, None, None]), np.einsum("oc,nchw->nohw", W, x), atol=1e-12)
 
 
-@pytest.mark.parametrize("call, fragment", [
-    (lambda: conv2d(np.ones((1, 3, 5, 5)), np.ones((2, 2, 3, 3))), "channels"),
-    (lambda: conv2d(np.ones((1, 2, 5, 5)), np.ones((2, 2, 3, 3)), b=np.ones(3)), "one bias per output channel"),
-    (lambda: conv2d(np.ones((2, 5, 5)), np.ones((2, 2, 3, 3))), "must be 4-D"),
-    (lambda: conv2d(np.ones((1, 2, 5, 5)), np.ones((2, 2, 3, 3)), stride=0), "stride must be at least 1"),
-    (lambda: conv2d(np.ones((1, 2, 5, 5)), np.ones((2, 2, 3, 3)), padding=(1, 2, 3)), "(h, w) pair"),
-    (lambda: conv2d(np.ones((1, 2, 2, 2)), np.ones((2, 2, 3, 3))), "larger than the padded input"),
-    (lambda: conv2d(np.ones((1, 3, 5, 5)), np.ones((2, 1, 3, 3)), groups=3), "must divide"),
-    (lambda: max_pool2d(np.ones((1, 1, 4, 4)), 2, padding=2), "at most half"),
-    (lambda: avg_pool2d(np.ones((1, 1, 2, 2)), 3), "larger than the padded input"),
-])
+@pytest.mark.parametrize(
+    "call, fragment",
+    [
+        (lambda: conv2d(np.ones((1, 3, 5, 5)), np.ones((2, 2, 3, 3))), "channels"),
+        (lambda: conv2d(np.ones((1, 2, 5, 5)), np.ones((2, 2, 3, 3)), b=np.ones(3)), "one bias per output channel"),
+        (lambda: conv2d(np.ones((2, 5, 5)), np.ones((2, 2, 3, 3))), "must be 4-D"),
+        (lambda: conv2d(np.ones((1, 2, 5, 5)), np.ones((2, 2, 3, 3)), stride=0), "stride must be at least 1"),
+        (lambda: conv2d(np.ones((1, 2, 5, 5)), np.ones((2, 2, 3, 3)), padding=(1, 2, 3)), "(h, w) pair"),
+        (lambda: conv2d(np.ones((1, 2, 2, 2)), np.ones((2, 2, 3, 3))), "larger than the padded input"),
+        (lambda: conv2d(np.ones((1, 3, 5, 5)), np.ones((2, 1, 3, 3)), groups=3), "must divide"),
+        (lambda: max_pool2d(np.ones((1, 1, 4, 4)), 2, padding=2), "at most half"),
+        (lambda: avg_pool2d(np.ones((1, 1, 2, 2)), 3), "larger than the padded input"),
+    ],
+)
 def test_bad_input_raises_a_one_line_value_error(call, fragment):
     with pytest.raises(ValueError, match=None) as info:
         call()
@@ -118,13 +125,17 @@ def test_references_do_not_modify_their_inputs():
 def test_pooling_matches_torch_on_random_shapes(seed):
     rng = np.random.default_rng(100 + seed)
     kernel = tuple(int(v) for v in rng.integers(1, 5, size=2))
-    x = rng.normal(size=(rng.integers(1, 4), rng.integers(1, 4), kernel[0] + rng.integers(0, 8), kernel[1] + rng.integers(0, 8)))
+    x = rng.normal(
+        size=(rng.integers(1, 4), rng.integers(1, 4), kernel[0] + rng.integers(0, 8), kernel[1] + rng.integers(0, 8))
+    )
     padding = (int(rng.integers(0, kernel[0] // 2 + 1)), int(rng.integers(0, kernel[1] // 2 + 1)))
     for stride in [None, tuple(int(v) for v in rng.integers(1, 4, size=2))]:
-        np.testing.assert_allclose(max_pool2d(x, kernel, stride, padding),
-                                   F.max_pool2d(t(x), kernel, stride, padding).numpy(), atol=1e-12)
-        np.testing.assert_allclose(avg_pool2d(x, kernel, stride, padding),
-                                   F.avg_pool2d(t(x), kernel, stride, padding).numpy(), atol=1e-12)
+        np.testing.assert_allclose(
+            max_pool2d(x, kernel, stride, padding), F.max_pool2d(t(x), kernel, stride, padding).numpy(), atol=1e-12
+        )
+        np.testing.assert_allclose(
+            avg_pool2d(x, kernel, stride, padding), F.avg_pool2d(t(x), kernel, stride, padding).numpy(), atol=1e-12
+        )
 
 
 def test_max_of_0_1_3_4_is_4():
@@ -147,7 +158,7 @@ def test_quiz_feature_map_average_is_B_and_max_is_A():
 
 def test_pooling_floor_mode_default_stride_and_padding_values():
     five = np.arange(25.0).reshape(1, 1, 5, 5)
-    assert max_pool2d(five, 2).shape == (1, 1, 2, 2)            # (5 - 2) // 2 + 1, not 3
+    assert max_pool2d(five, 2).shape == (1, 1, 2, 2)  # (5 - 2) // 2 + 1, not 3
     assert max_pool2d(five, 2, stride=1).shape == (1, 1, 4, 4)
     ones = np.ones((1, 1, 3, 3))
     np.testing.assert_array_equal(max_pool2d(ones, 2, stride=2, padding=1)[0, 0], np.ones((2, 2)))
@@ -162,7 +173,7 @@ def test_pooling_has_no_parameters_and_keeps_channels_apart():
     together = max_pool2d(x, 2)
     assert together.shape == (2, 3, 3, 3)
     for c in range(3):
-        np.testing.assert_array_equal(together[:, c:c + 1], max_pool2d(x[:, c:c + 1], 2))
+        np.testing.assert_array_equal(together[:, c : c + 1], max_pool2d(x[:, c : c + 1], 2))
 
 
 def test_pooling_loses_information():
@@ -178,7 +189,9 @@ def test_pooling_loses_information():
 def test_torch_helpers_agree_with_the_references():
     rng = np.random.default_rng(4)
     x, w, b = rng.normal(size=(2, 3, 7, 8)), rng.normal(size=(4, 3, 2, 3)), rng.normal(size=4)
-    np.testing.assert_allclose(checks.torch_conv2d(x, w, b, (2, 1), (1, 0)), conv2d(x, w, b, (2, 1), (1, 0)), atol=1e-12)
+    np.testing.assert_allclose(
+        checks.torch_conv2d(x, w, b, (2, 1), (1, 0)), conv2d(x, w, b, (2, 1), (1, 0)), atol=1e-12
+    )
     np.testing.assert_allclose(checks.torch_max_pool2d(x, (2, 3)), max_pool2d(x, (2, 3)), atol=1e-12)
     np.testing.assert_allclose(checks.torch_avg_pool2d(x, 2, stride=(1, 2)), avg_pool2d(x, 2, (1, 2)), atol=1e-12)
 
@@ -189,9 +202,15 @@ def test_check_conv2d_passes_the_reference_and_names_mistakes():
     checks.check_conv2d(conv2d, x, w, b, stride=(2, 1), padding=1)
     checks.check_conv2d(conv2d, x, w)
     cases = [
-        (lambda x, w, b=None, stride=1, padding=0: conv2d(x[:, :1], w[:, :1], b, stride, padding), "uses only input channel 0"),
+        (
+            lambda x, w, b=None, stride=1, padding=0: conv2d(x[:, :1], w[:, :1], b, stride, padding),
+            "uses only input channel 0",
+        ),
         (lambda x, w, b=None, stride=1, padding=0: conv2d(x, w, None, stride, padding) + b, "along the width axis"),
-        (lambda x, w, b=None, stride=1, padding=0: conv2d(x, w[:, :, ::-1, ::-1], b, stride, padding), "flips the kernel"),
+        (
+            lambda x, w, b=None, stride=1, padding=0: conv2d(x, w[:, :, ::-1, ::-1], b, stride, padding),
+            "flips the kernel",
+        ),
     ]
     for wrong, fragment in cases:
         with pytest.raises(AssertionError, match=fragment):
@@ -210,8 +229,9 @@ def test_check_pool2d_passes_the_reference_and_names_mistakes():
     with pytest.raises(AssertionError, match="uses stride 1 when stride is None"):
         checks.check_pool2d(lambda x, k, stride=None: max_pool2d(x, k, 1), "max", x, 2)
     with pytest.raises(AssertionError, match="floor mode gives"):
-        checks.check_pool2d(lambda x, k, stride=None: max_pool2d(np.pad(x, ((0, 0), (0, 0), (0, 1), (0, 1))), k),
-                            "max", x, 2)
+        checks.check_pool2d(
+            lambda x, k, stride=None: max_pool2d(np.pad(x, ((0, 0), (0, 0), (0, 1), (0, 1))), k), "max", x, 2
+        )
     with pytest.raises(AssertionError, match="without dividing"):
         checks.check_pool2d(lambda x, k, stride=None: avg_pool2d(x, k, stride) * 4, "avg", x, 2)
 

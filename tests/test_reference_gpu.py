@@ -1,5 +1,6 @@
 """The GPU chapter's shared code: im2col references against PyTorch and the decks' examples, the
 timer, the ladder, the committed GPU measurement and the script that makes it."""
+
 import json
 import subprocess
 import sys
@@ -68,8 +69,10 @@ def test_worked_examples_of_the_decks():
     x2 = np.stack([np.arange(9.0).reshape(3, 3), np.arange(1.0, 10.0).reshape(3, 3)])[None]
     K = np.stack([[[0.0, 1.0], [2.0, 3.0]], [[1.0, 2.0], [3.0, 4.0]]])
     np.testing.assert_array_equal(conv2d_im2col(x2, K[None])[0, 0], [[56, 72], [104, 120]])
-    np.testing.assert_array_equal(conv2d_im2col(x2, np.stack([K, K + 1, K + 2]))[0],
-                                  [[[56, 72], [104, 120]], [[76, 100], [148, 172]], [[96, 128], [192, 224]]])
+    np.testing.assert_array_equal(
+        conv2d_im2col(x2, np.stack([K, K + 1, K + 2]))[0],
+        [[[56, 72], [104, 120]], [[76, 100], [148, 172]], [[96, 128], [192, 224]]],
+    )
 
 
 def test_flops_of_the_decks_multiplication_quiz():
@@ -131,7 +134,11 @@ def test_ladder_on_a_cpu_says_the_gpu_rows_did_not_run():
     rows = timing.ladder(layers, repeats=2, warmup=1, loops_layers=("tiny",))
     ran = [r for r in rows if r["median_s"] is not None]
     assert {r["method"] for r in ran if r["device"] == "cpu"} == {
-        "Python loops (numpy per output)", "numpy im2col + matmul", "torch unfold + matmul", "torch F.conv2d"}
+        "Python loops (numpy per output)",
+        "numpy im2col + matmul",
+        "torch unfold + matmul",
+        "torch F.conv2d",
+    }
     for r in ran:
         assert r["gflops"] == pytest.approx(r["flops"] / r["median_s"] / 1e9)
     if not torch.cuda.is_available():
@@ -144,8 +151,18 @@ def test_ladder_on_a_cpu_says_the_gpu_rows_did_not_run():
 
 def test_no_committed_file_means_none_and_a_cpu_file_is_refused(tmp_path):
     assert timing.load_gpu_timings(tmp_path / "missing.json") is None
-    rows = [dict(layer="small", method="torch F.conv2d", device="cuda", dtype="float32", flops=1,
-                 median_s=None, gflops=None, note=timing.NO_GPU)]
+    rows = [
+        dict(
+            layer="small",
+            method="torch F.conv2d",
+            device="cuda",
+            dtype="float32",
+            flops=1,
+            median_s=None,
+            gflops=None,
+            note=timing.NO_GPU,
+        )
+    ]
     info = {"gpu": None, "torch": "2", "cuda": None, "date": "today", "numpy": "2", "cpu": "x", "cpu_threads": 2}
     path = timing.save_timings(tmp_path / "cpu.json", rows, info, "python benchmarks/gpu_ladder.py --allow-cpu", {})
     with pytest.raises(ValueError, match="holds no GPU measurement"):
@@ -158,7 +175,7 @@ def test_no_committed_file_means_none_and_a_cpu_file_is_refused(tmp_path):
 
 
 def test_committed_gpu_measurement_if_any_is_a_real_gpu_measurement():
-    data = timing.load_gpu_timings()           # None until a GPU session commits data/gpu-timings.json
+    data = timing.load_gpu_timings()  # None until a GPU session commits data/gpu-timings.json
     if data is not None:
         assert data["command"].startswith("python benchmarks/gpu_ladder.py")
         assert "answer_key_tests" in data, "commit a measurement made without --skip-answer-key"
@@ -171,8 +188,9 @@ def test_script_writes_nothing_without_a_gpu(tmp_path):
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
     out = tmp_path / "g.json"
-    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpu_ladder.py"), "--out", str(out)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "gpu_ladder.py"), "--out", str(out)], capture_output=True, text=True
+    )
     assert proc.returncode == 2 and not out.exists()
     assert checks.GPU_SKIP in proc.stderr
 
@@ -203,10 +221,12 @@ def test_require_gpu_message():
 
 def test_json_of_the_script_is_plain_data(tmp_path):
     out = tmp_path / "g.json"
-    rc = gpu_ladder.main(["--out", str(out), "--allow-cpu", "--layer", "small", "--repeats", "1", "--warmup", "0",
-                          "--skip-answer-key"])
+    rc = gpu_ladder.main(
+        ["--out", str(out), "--allow-cpu", "--layer", "small", "--repeats", "1", "--warmup", "0", "--skip-answer-key"]
+    )
     assert rc == 0
     data = json.loads(out.read_text())
     assert data["command"].endswith("--skip-answer-key") and data["layers"] == {
-        "small": {"x": [8, 3, 32, 32], "w": [16, 3, 3, 3], "stride": 1, "padding": 1}}
+        "small": {"x": [8, 3, 32, 32], "w": [16, 3, 3, 3], "stride": 1, "padding": 1}
+    }
     assert {"date", "torch", "cuda", "gpu", "cpu"} <= set(data["device"])

@@ -1,5 +1,6 @@
 """mlp-limits: the parameter counts against PyTorch and the decks' numbers; permute_pixels; the
 training helpers (deterministic, and the permuted-pixels argument of the lecture, exactly)."""
+
 import copy
 
 import numpy as np
@@ -17,8 +18,10 @@ def test_dense_param_count_matches_torch(n_in, n_out, bias):
     assert dense_param_count(n_in, n_out, bias) == parameter_count(nn.Linear(n_in, n_out, bias=bias))
 
 
-@pytest.mark.parametrize("c_in, c_out, k, bias", [(3, 64, 3, True), (3, 10, 5, True), (4, 6, (3, 5), True),
-                                                  (16, 32, 1, False), (2, 5, (7, 2), False)])
+@pytest.mark.parametrize(
+    "c_in, c_out, k, bias",
+    [(3, 64, 3, True), (3, 10, 5, True), (4, 6, (3, 5), True), (16, 32, 1, False), (2, 5, (7, 2), False)],
+)
 def test_conv_param_count_matches_torch(c_in, c_out, k, bias):
     assert conv_param_count(c_in, c_out, k, bias) == parameter_count(nn.Conv2d(c_in, c_out, k, bias=bias))
 
@@ -32,12 +35,12 @@ def test_counts_are_ints_even_when_huge():
 
 def test_the_decks_numbers():
     n = 1920 * 1080 * 3
-    assert f"{n * n:.3g}" == "3.87e+13"                   # weights of the 1080p linear layer
-    assert f"{2 * n * n:.3g}" == "7.74e+13"               # FLOPs per image
-    assert round(n * n * 4 / 1e12) == 155                 # float32 bytes: 155 TB, not the deck's 1.55 TB
-    forward = 2 * n * n * 10 * 1e6 * 100                  # 10 layers, 1M images, 100 epochs
-    assert f"{forward:.2g}" == "7.7e+22"                  # the forward passes alone: half the deck's figure
-    assert f"{2 * forward:.2g}" == "1.5e+23"              # the deck's figure: backward counted as one forward
+    assert f"{n * n:.3g}" == "3.87e+13"  # weights of the 1080p linear layer
+    assert f"{2 * n * n:.3g}" == "7.74e+13"  # FLOPs per image
+    assert round(n * n * 4 / 1e12) == 155  # float32 bytes: 155 TB, not the deck's 1.55 TB
+    forward = 2 * n * n * 10 * 1e6 * 100  # 10 layers, 1M images, 100 epochs
+    assert f"{forward:.2g}" == "7.7e+22"  # the forward passes alone: half the deck's figure
+    assert f"{2 * forward:.2g}" == "1.5e+23"  # the deck's figure: backward counted as one forward
     assert dense_param_count(36_000_000, 100) == 3_600_000_100
     assert dense_param_count(32 * 32 * 3, 10) == 30730
     assert conv_param_count(3, 1, 5) == 76 and conv_param_count(3, 10, 5) == 760
@@ -56,8 +59,9 @@ def test_permute_pixels_definition_and_no_mutation():
         for i in range(15):
             assert out[n].ravel()[i] == images[n].ravel()[perm[i]]
     np.testing.assert_array_equal(permute_pixels(images, np.arange(15)), images)
-    np.testing.assert_array_equal(permute_pixels(np.arange(6.0).reshape(1, 2, 3), [5, 0, 1, 2, 3, 4]),
-                                  [[[5, 0, 1], [2, 3, 4]]])
+    np.testing.assert_array_equal(
+        permute_pixels(np.arange(6.0).reshape(1, 2, 3), [5, 0, 1, 2, 3, 4]), [[[5, 0, 1], [2, 3, 4]]]
+    )
     with pytest.raises(ValueError):
         permute_pixels(images, np.arange(14))
 

@@ -1,5 +1,6 @@
 """Stride and padding references and the conv-arithmetic explorer: against PyTorch (float64)
 and against every worked example and quiz of the decks."""
+
 import itertools
 import math
 import warnings
@@ -45,7 +46,7 @@ def test_7x7_with_3x3_at_strides_1_to_4():
     stride 4 -> (7-3)/4 + 1 = 2 exactly."""
     assert [conv_output_size(7, 3, s) for s in (1, 2, 3, 4)] == [5, 3, 2, 2]
     assert [(7 - 3) / s + 1 for s in (1, 2, 3, 4)] == [5, 3, pytest.approx(2.3333, abs=1e-4), 2]
-    assert [(7 - 3) % s for s in (1, 2, 3, 4)] == [0, 0, 1, 0]      # only stride 3 leaves a remainder
+    assert [(7 - 3) % s for s in (1, 2, 3, 4)] == [0, 0, 1, 0]  # only stride 3 leaves a remainder
     X = np.arange(49.0).reshape(7, 7)
     K = np.ones((3, 3))
     for s in (1, 2, 3, 4):
@@ -64,17 +65,17 @@ def test_cs540_formula_with_total_padding():
         for p in range(0, 3):
             if k <= n:
                 assert conv_output_size(n, k, s, p) == (n - k + 2 * p + s) // s
-        if (k - 1) % 2 == 0:                      # odd kernel: p_total = k - 1 splits evenly
+        if (k - 1) % 2 == 0:  # odd kernel: p_total = k - 1 splits evenly
             assert conv_output_size(n, k, s, (k - 1) // 2) == (n + s - 1) // s == math.ceil(n / s)
 
 
 def test_brown_and_cs4644_padding_cases():
-    assert conv_output_size(4, 3, 1, 0) == 2            # w' = (4 - 3 + 0)/1 + 1
-    assert conv_output_size(4, 3, 1, 1) == 4            # w' = (4 - 3 + 2)/1 + 1
-    assert conv_output_size(7, 3, 1, 1) == 7            # 7x7, 3x3, stride 1, pad 1
-    for f, p in [(3, 1), (5, 2), (7, 3)]:               # pad (F - 1)/2 keeps the size
+    assert conv_output_size(4, 3, 1, 0) == 2  # w' = (4 - 3 + 0)/1 + 1
+    assert conv_output_size(4, 3, 1, 1) == 4  # w' = (4 - 3 + 2)/1 + 1
+    assert conv_output_size(7, 3, 1, 1) == 7  # 7x7, 3x3, stride 1, pad 1
+    for f, p in [(3, 1), (5, 2), (7, 3)]:  # pad (F - 1)/2 keeps the size
         assert (f - 1) // 2 == p and all(conv_output_size(n, f, 1, p) == n for n in range(f, 40))
-    assert conv_output_size(32, 5, 1, 2) == 32          # 32x32x3, ten 5x5 filters, pad 2 -> 32x32x10
+    assert conv_output_size(32, 5, 1, 2) == 32  # 32x32x3, ten 5x5 filters, pad 2 -> 32x32x10
     layer = torch.nn.Conv2d(3, 10, 5, stride=1, padding=2)
     assert layer(torch.zeros(1, 3, 32, 32)).shape == (1, 10, 32, 32)
     assert layer.weight[0].numel() + 1 == 5 * 5 * 3 + 1 == 76
@@ -94,11 +95,13 @@ def test_32x32_through_seven_5x5_layers():
 
 
 def test_output_size_rejects_bad_arguments_with_one_line():
-    for kwargs, match in [(dict(n=2, k=3), "larger than the padded input"),
-                          (dict(n=7, k=3, stride=0), "at least 1"),
-                          (dict(n=7, k=3, padding=-1), "padding"),
-                          (dict(n=7.0, k=3), "must be an int"),
-                          (dict(n=(7, 7), k=3), "must be an int")]:
+    for kwargs, match in [
+        (dict(n=2, k=3), "larger than the padded input"),
+        (dict(n=7, k=3, stride=0), "at least 1"),
+        (dict(n=7, k=3, padding=-1), "padding"),
+        (dict(n=7.0, k=3), "must be an int"),
+        (dict(n=(7, 7), k=3), "must be an int"),
+    ]:
         with pytest.raises(ValueError, match=match) as info:
             conv_output_size(**kwargs)
         assert "\n" not in str(info.value)
@@ -142,9 +145,11 @@ def test_d2l_strides_3_and_2_give_0_8_6_8():
 
 
 def test_corr2d_strided_rejects_bad_arguments():
-    for args, match in [((np.ones((3, 3)), np.ones((2, 2)), 0), "at least 1"),
-                        ((np.ones((3, 3)), np.ones((2, 2)), (1, 2, 3)), "pair"),
-                        ((np.ones((2, 2)), np.ones((3, 1)), 1), "larger than image")]:
+    for args, match in [
+        ((np.ones((3, 3)), np.ones((2, 2)), 0), "at least 1"),
+        ((np.ones((3, 3)), np.ones((2, 2)), (1, 2, 3)), "pair"),
+        ((np.ones((2, 2)), np.ones((3, 1)), 1), "larger than image"),
+    ]:
         with pytest.raises(ValueError, match=match):
             corr2d_strided(*args)
 
@@ -154,15 +159,23 @@ def test_corr2d_strided_rejects_bad_arguments():
 
 def test_pad2d_matches_torch_and_the_decks():
     X = np.arange(9.0).reshape(3, 3)
-    np.testing.assert_array_equal(pad2d(X, 1), [[0, 0, 0, 0, 0], [0, 0, 1, 2, 0], [0, 3, 4, 5, 0],
-                                                [0, 6, 7, 8, 0], [0, 0, 0, 0, 0]])
+    np.testing.assert_array_equal(
+        pad2d(X, 1), [[0, 0, 0, 0, 0], [0, 0, 1, 2, 0], [0, 3, 4, 5, 0], [0, 6, 7, 8, 0], [0, 0, 0, 0, 0]]
+    )
     rng = np.random.default_rng(0)
     Y = rng.normal(size=(4, 7))
     for padding in [0, 2, (1, 3), (0, 2)]:
         ph, pw = padding if isinstance(padding, tuple) else (padding, padding)
         np.testing.assert_array_equal(pad2d(Y, padding), F.pad(torch.tensor(Y), (pw, pw, ph, ph)).numpy())
-    patch = np.array([[60, 113, 56, 139, 85], [73, 121, 54, 84, 128], [131, 99, 70, 129, 127],
-                      [80, 57, 115, 69, 134], [104, 126, 123, 95, 130]])
+    patch = np.array(
+        [
+            [60, 113, 56, 139, 85],
+            [73, 121, 54, 84, 128],
+            [131, 99, 70, 129, 127],
+            [80, 57, 115, 69, 134],
+            [104, 126, 123, 95, 130],
+        ]
+    )
     padded = pad2d(patch, 1)
     assert padded.shape == (7, 7) and padded.dtype == float
     assert padded[0].sum() == padded[-1].sum() == padded[:, 0].sum() == padded[:, -1].sum() == 0
@@ -197,8 +210,9 @@ def test_corr2d_padded_matches_torch(seed):
         kh, kw = 1, 1
     X, K = rng.normal(size=(H, W)), rng.normal(size=(kh, kw))
     np.testing.assert_allclose(corr2d_padded(X, K, stride, padding), torch_conv(X, K, stride, padding), atol=1e-10)
-    np.testing.assert_allclose(corr2d_padded(X, K, stride[0], padding[0]),
-                               torch_conv(X, K, stride[0], padding[0]), atol=1e-10)
+    np.testing.assert_allclose(
+        corr2d_padded(X, K, stride[0], padding[0]), torch_conv(X, K, stride[0], padding[0]), atol=1e-10
+    )
 
 
 def test_same_padding_for_odd_and_even_kernels():
@@ -206,12 +220,12 @@ def test_same_padding_for_odd_and_even_kernels():
     torch's padding='same' (like TensorFlow's SAME) puts it at the bottom and on the right."""
     X = np.arange(9.0).reshape(3, 3)
     K = np.array([[0.0, 1.0], [2.0, 3.0]])
-    full = corr2d_padded(X, K, padding=1)                   # 4x4: one row/column too many
+    full = corr2d_padded(X, K, padding=1)  # 4x4: one row/column too many
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         same = F.conv2d(torch.tensor(X)[None, None], torch.tensor(K)[None, None], padding="same")[0, 0].numpy()
     bottom_right = corr2d(np.pad(X, ((0, 1), (0, 1))), K)  # extra zeros below and right
-    top_left = corr2d(np.pad(X, ((1, 0), (1, 0))), K)      # CS540: ceil(1/2) = 1 on top, 0 below
+    top_left = corr2d(np.pad(X, ((1, 0), (1, 0))), K)  # CS540: ceil(1/2) = 1 on top, 0 below
     np.testing.assert_array_equal(same, bottom_right)
     np.testing.assert_array_equal(bottom_right, full[1:, 1:])
     np.testing.assert_array_equal(top_left, full[:3, :3])
@@ -227,8 +241,7 @@ def test_same_padding_for_odd_and_even_kernels():
 
 def test_zero_padding_is_a_masked_kernel_at_the_border():
     """With zeros outside, a border output is the kernel restricted to the pixels that exist."""
-    image = np.array([[2, 0, 3, 1, 1], [1, 1, 0, 0, 2], [4, 3, 2, 0, 1],
-                      [1, 0, 5, 2, 0], [0, 1, 0, 3, 0]], dtype=float)
+    image = np.array([[2, 0, 3, 1, 1], [1, 1, 0, 0, 2], [4, 3, 2, 0, 1], [1, 0, 5, 2, 0], [0, 1, 0, 3, 0]], dtype=float)
     K = kernels.SOBEL_X
     out = corr2d_padded(image, K, padding=1)
     assert out.shape == (5, 5)
@@ -245,11 +258,21 @@ def test_corr2d_padded_rejects_bad_arguments():
 # ---------------------------------------------------------------- explorer
 
 
-@pytest.mark.parametrize("n, k, s, p, d", [(7, 3, 1, 0, 1), (7, 3, 3, 0, 1), (7, 3, 4, 0, 1), (5, 2, 2, 1, 2),
-                                           (12, 7, 5, 4, 3), (1, 1, 1, 0, 1), ((3, 3), (2, 2), (3, 2), 1, 1)])
+@pytest.mark.parametrize(
+    "n, k, s, p, d",
+    [
+        (7, 3, 1, 0, 1),
+        (7, 3, 3, 0, 1),
+        (7, 3, 4, 0, 1),
+        (5, 2, 2, 1, 2),
+        (12, 7, 5, 4, 3),
+        (1, 1, 1, 0, 1),
+        ((3, 3), (2, 2), (3, 2), 1, 1),
+    ],
+)
 def test_explorer_layout_agrees_with_torch(n, k, s, p, d):
     layout = explorer_layout(n, k, s, p, d)
-    pair = lambda v: v if isinstance(v, tuple) else (v, v)   # noqa: E731
+    pair = lambda v: v if isinstance(v, tuple) else (v, v)  # noqa: E731
     (H, W), (kh, kw) = pair(n), pair(k)
     x = torch.ones(1, 1, H, W, dtype=torch.float64)
     out = F.conv2d(x, torch.ones(1, 1, kh, kw, dtype=torch.float64), stride=s, padding=p, dilation=d)
@@ -258,7 +281,7 @@ def test_explorer_layout_agrees_with_torch(n, k, s, p, d):
     x.requires_grad_(True)
     F.conv2d(x, torch.ones(1, 1, kh, kw, dtype=torch.float64), stride=s, padding=p, dilation=d).sum().backward()
     ph, pw = pair(p)
-    reads = np.array([[c["reads"] for c in row] for row in layout["grid"]])[ph:ph + H, pw:pw + W]
+    reads = np.array([[c["reads"] for c in row] for row in layout["grid"]])[ph : ph + H, pw : pw + W]
     np.testing.assert_array_equal(reads, x.grad[0, 0].numpy())
     assert render_svg(layout).startswith("<svg") and "</svg>" in render_html(layout)
 

@@ -1,5 +1,6 @@
 """translation-invariance: shift_image's conventions, equivariance of corr2d, the canvas, and
 the deck's shifted-1 example."""
+
 import numpy as np
 import pytest
 import torch
@@ -15,7 +16,7 @@ def torch_shift(x, dy, dx):
     H, W = x.shape
     p = max(abs(dy), abs(dx), 1)
     padded = F.pad(t, (p, p, p, p))
-    return padded[0, 0, p - dy:p - dy + H, p - dx:p - dx + W].numpy()
+    return padded[0, 0, p - dy : p - dy + H, p - dx : p - dx + W].numpy()
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -58,7 +59,7 @@ def test_correlation_is_equivariant_away_from_the_borders(dy, dx):
     full = corr2d(shift_image(x, dy, dx), k)
     rows, cols = unshifted_region(full.shape, dy, dx)
     assert a.shape == full[rows, cols].shape
-    if dy or dx:    # on the vacated border the two sides differ
+    if dy or dx:  # on the vacated border the two sides differ
         assert not np.allclose(full, shift_image(corr2d(x, k), dy, dx))
 
 
@@ -68,9 +69,10 @@ def test_on_a_canvas_equivariance_holds_everywhere():
     assert canvas.shape == (16, 16) and np.array_equal(canvas[4:12, 4:12], digit) and canvas.sum() == digit.sum()
     k = np.ones((3, 3))
     for dy, dx in [(4, -4), (-3, 2)]:
-        np.testing.assert_allclose(corr2d(shift_image(canvas, dy, dx), k), shift_image(corr2d(canvas, k), dy, dx),
-                                   atol=1e-12)
-        assert shift_image(canvas, dy, dx).sum() == pytest.approx(digit.sum())   # no ink lost
+        np.testing.assert_allclose(
+            corr2d(shift_image(canvas, dy, dx), k), shift_image(corr2d(canvas, k), dy, dx), atol=1e-12
+        )
+        assert shift_image(canvas, dy, dx).sum() == pytest.approx(digit.sum())  # no ink lost
 
 
 def test_the_decks_shifted_one():
@@ -79,4 +81,4 @@ def test_the_decks_shifted_one():
     moved = shift_image(one, 0, 1)
     w = {(3, 5): 0.6, (5, 6): 0.1, (6, 5): 0.9}
     assert sum(v * one[p] for p, v in w.items()) == pytest.approx(1.38)
-    assert sum(v * moved[p] for p, v in w.items()) == pytest.approx(0.04)    # the deck's "0.4" is a slip
+    assert sum(v * moved[p] for p, v in w.items()) == pytest.approx(0.04)  # the deck's "0.4" is a slip

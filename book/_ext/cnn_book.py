@@ -12,6 +12,7 @@
 3. Slides: at the end of an HTML build, every executed lecture becomes a reveal.js deck in
    slides/ (slides.py), and each lecture page gets a header button that opens its deck.
 """
+
 import hashlib
 import shutil
 import sys
@@ -30,8 +31,9 @@ HTML_BUILDERS = {"html", "dirhtml"}
 
 def _lectures(app):
     """Docnames of the lecture notebooks in this build."""
-    return sorted(d for d in app.env.found_docs
-                  if d.startswith("lectures/") and str(app.env.doc2path(d)).endswith(".ipynb"))
+    return sorted(
+        d for d in app.env.found_docs if d.startswith("lectures/") and str(app.env.doc2path(d)).endswith(".ipynb")
+    )
 
 
 def _package_digest():
@@ -72,13 +74,15 @@ def add_slides_button(app, pagename, templatename, context, doctree):
     if pagename not in _lectures(app) or "header_buttons" not in context:
         return
     name = pagename.split("/", 1)[1]
-    context["header_buttons"].append({
-        "type": "link",
-        "url": context["pathto"](f"slides/{name}.slides.html", 1),
-        "tooltip": "Slides of this lecture (reveal.js)",
-        "icon": "fas fa-person-chalkboard",
-        "label": "slides-button",
-    })
+    context["header_buttons"].append(
+        {
+            "type": "link",
+            "url": context["pathto"](f"slides/{name}.slides.html", 1),
+            "tooltip": "Slides of this lecture (reveal.js)",
+            "icon": "fas fa-person-chalkboard",
+            "label": "slides-button",
+        }
+    )
 
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -93,8 +97,9 @@ def tidy_scripts(app, pagename, templatename, context, doctree):
     if not isinstance(files, list):
         return
     needs_manager = WIDGET_VIEW in context.get("body", "")
-    manager = {f"_static/{p}" for p in (offline_assets.REQUIREJS, offline_assets.REQUIRE_PATHS,
-                                         offline_assets.HTML_MANAGER)}
+    manager = {
+        f"_static/{p}" for p in (offline_assets.REQUIREJS, offline_assets.REQUIRE_PATHS, offline_assets.HTML_MANAGER)
+    }
     seen, keep = set(), []
     for js in files:
         filename = str(getattr(js, "filename", js) or "")
@@ -123,7 +128,7 @@ def build_slides(app, exception):
 def setup(app):
     app.connect("config-inited", drop_stale_execution_cache)
     app.connect("builder-inited", copy_assets)
-    app.connect("html-page-context", add_slides_button, priority=502)   # after the theme's buttons
-    app.connect("html-page-context", tidy_scripts, priority=900)        # after myst-nb adds its scripts
+    app.connect("html-page-context", add_slides_button, priority=502)  # after the theme's buttons
+    app.connect("html-page-context", tidy_scripts, priority=900)  # after myst-nb adds its scripts
     app.connect("build-finished", build_slides)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

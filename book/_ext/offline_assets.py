@@ -8,6 +8,7 @@ Both are idempotent and fast when there is nothing to do.
 
     python book/_ext/offline_assets.py            # install (what `make assets` runs)
 """
+
 import fcntl
 import hashlib
 import json
@@ -20,19 +21,37 @@ ROOT = Path(__file__).resolve().parents[2]
 NODE_MODULES = ROOT / "node_modules"
 LOCKFILE = ROOT / "package-lock.json"
 STAMP = NODE_MODULES / ".cnn-course-installed"
-SUBDIR = "offline"          # under the site's _static/
+SUBDIR = "offline"  # under the site's _static/
 
 # destination (under _static/offline/) -> (folder in node_modules, patterns to copy)
 ASSETS = {
-    "mathjax": ("mathjax/es5", [
-        "tex-mml-chtml.js", "input/**/*", "output/chtml.js", "output/chtml/**/*",
-        "ui/**/*", "a11y/**/*", "adaptors/**/*", "sre/**/*",
-    ]),
+    "mathjax": (
+        "mathjax/es5",
+        [
+            "tex-mml-chtml.js",
+            "input/**/*",
+            "output/chtml.js",
+            "output/chtml/**/*",
+            "ui/**/*",
+            "a11y/**/*",
+            "adaptors/**/*",
+            "sre/**/*",
+        ],
+    ),
     "requirejs": ("requirejs", ["require.js"]),
     "html-manager": ("@jupyter-widgets/html-manager/dist", ["embed-amd.js", "*.woff2", "*.woff", "*.ttf"]),
     # the "white" theme: its font ships with it (others import theirs from a font CDN)
-    "reveal.js": ("reveal.js", ["dist/reveal.js", "dist/reveal.css", "dist/reset.css", "dist/theme/white.css",
-                                "dist/theme/fonts/source-sans-pro/*", "plugin/notes/*.js"]),
+    "reveal.js": (
+        "reveal.js",
+        [
+            "dist/reveal.js",
+            "dist/reveal.css",
+            "dist/reset.css",
+            "dist/theme/white.css",
+            "dist/theme/fonts/source-sans-pro/*",
+            "plugin/notes/*.js",
+        ],
+    ),
 }
 
 # Files written here rather than copied. The widget manager's stylesheet names its icon fonts
@@ -89,10 +108,12 @@ def install(quiet=True):
         return False
     npm = shutil.which("npm")
     if npm is None:
-        raise RuntimeError("npm is needed to build the book: it installs MathJax, the widget manager and "
-                           "reveal.js from package-lock.json, so that the site serves them itself. "
-                           "Install Node.js (with npm), e.g. `apt-get install nodejs npm`.")
-    with open(ROOT / ".npm-install.lock", "w") as lock:          # two builds at once: one installs
+        raise RuntimeError(
+            "npm is needed to build the book: it installs MathJax, the widget manager and "
+            "reveal.js from package-lock.json, so that the site serves them itself. "
+            "Install Node.js (with npm), e.g. `apt-get install nodejs npm`."
+        )
+    with open(ROOT / ".npm-install.lock", "w") as lock:  # two builds at once: one installs
         fcntl.flock(lock, fcntl.LOCK_EX)
         if installed():
             return False

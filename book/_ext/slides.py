@@ -19,6 +19,7 @@ install cell is skipped. (A heading anywhere in a cell starts the slide at that 
 `remove-cell` is dropped. MyST admonitions (```{note}, {admonition}, dropdowns, ...) become
 boxes, since nbconvert's Markdown knows no MyST.
 """
+
 import argparse
 import copy
 import html
@@ -34,10 +35,24 @@ import offline_assets  # noqa: E402
 
 ROOT = HERE.parents[1]
 TEMPLATES = HERE / "templates"
-SLIDE_BUDGET = 24          # about one screen, in "lines" (see _height)
+SLIDE_BUDGET = 24  # about one screen, in "lines" (see _height)
 
-ADMONITIONS = {"note", "tip", "hint", "important", "warning", "caution", "attention", "danger",
-               "error", "seealso", "admonition", "dropdown", "exercise", "solution"}
+ADMONITIONS = {
+    "note",
+    "tip",
+    "hint",
+    "important",
+    "warning",
+    "caution",
+    "attention",
+    "danger",
+    "error",
+    "seealso",
+    "admonition",
+    "dropdown",
+    "exercise",
+    "solution",
+}
 FENCE_OPEN = re.compile(r"^(?P<fence>`{3,}|:{3,})\{(?P<name>[\w-]+)\}\s*(?P<arg>.*?)\s*$")
 ROLE = re.compile(r"\{(?P<role>[\w:-]+)\}`(?P<text>[^`]*)`")
 
@@ -54,8 +69,9 @@ def glued_values(nb):
         for out in cell.get("outputs", []):
             name = out.get("metadata", {}).get("scrapbook", {}).get("name")
             if name:
-                values[name] = {k.removeprefix(GLUE_MIME): v for k, v in out.get("data", {}).items()
-                                if k.startswith(GLUE_MIME)}
+                values[name] = {
+                    k.removeprefix(GLUE_MIME): v for k, v in out.get("data", {}).items() if k.startswith(GLUE_MIME)
+                }
     return values
 
 
@@ -69,6 +85,7 @@ def _glue_text(target, glue):
     if fmt:
         try:
             import ast
+
             return format(ast.literal_eval(text), fmt)
         except (ValueError, SyntaxError, TypeError):
             return text
@@ -84,7 +101,7 @@ def _role(m, glue=None):
         return _glue_text(text, glue or {})
     if role == "math":
         return f"${text}$"
-    text = re.sub(r"\s*<[^>]*>$", "", text)      # {doc}`title <target>` -> title
+    text = re.sub(r"\s*<[^>]*>$", "", text)  # {doc}`title <target>` -> title
     return f"`{text}`" if role in {"code", "command", "file", "kbd"} else text
 
 
@@ -115,7 +132,7 @@ def myst_to_markdown(source, glue=None):
                 depth -= 1
             body.append(lines[i])
             i += 1
-        i += 1                                             # the closing fence
+        i += 1  # the closing fence
         options = {}
         while body and re.match(r"^:[\w-]+:", body[0]):
             key, _, value = body.pop(0)[1:].partition(":")
@@ -130,17 +147,24 @@ def myst_to_markdown(source, glue=None):
         elif name in ADMONITIONS:
             if name == "admonition":
                 title = arg or "Note"
-            else:                                          # {note} text: the text is content
+            else:  # {note} text: the text is content
                 title = "See also" if name == "seealso" else name.capitalize()
                 inner = f"{arg}\n\n{inner}" if arg else inner
-            out += [f'<div class="admonition {name} {html.escape(classes)}">',
-                    f'<p class="admonition-title">{html.escape(title)}</p>', "", inner, "", "</div>"]
-        else:                                              # figure, margin, code-block, ...: the content
+            out += [
+                f'<div class="admonition {name} {html.escape(classes)}">',
+                f'<p class="admonition-title">{html.escape(title)}</p>',
+                "",
+                inner,
+                "",
+                "</div>",
+            ]
+        else:  # figure, margin, code-block, ...: the content
             out += ([arg, ""] if arg and name not in {"code-block", "code"} else []) + [inner]
     return "\n".join(out)
 
 
 # --- slide structure ------------------------------------------------------------------------
+
 
 def has_slide_metadata(nb):
     return any(c.metadata.get("slideshow", {}).get("slide_type") for c in nb.cells)
@@ -201,12 +225,13 @@ def prepare(nb):
             continue
         if cell.cell_type == "markdown":
             cell.source = myst_to_markdown(cell.source, glue)
-        elif cell.cell_type == "code":            # glued values are shown in the text, not as outputs
-            cell.outputs = [o for o in cell.get("outputs", [])
-                            if not any(k.startswith(GLUE_MIME) for k in o.get("data", {}))]
+        elif cell.cell_type == "code":  # glued values are shown in the text, not as outputs
+            cell.outputs = [
+                o for o in cell.get("outputs", []) if not any(k.startswith(GLUE_MIME) for k in o.get("data", {}))
+            ]
         cells.append(cell)
     nb.cells = cells
-    return nb       # hide-input / remove-input / remove-output: the exporter's TagRemovePreprocessor
+    return nb  # hide-input / remove-input / remove-output: the exporter's TagRemovePreprocessor
 
 
 def title_of(nb, default):
@@ -219,6 +244,7 @@ def title_of(nb, default):
 
 
 # --- export ---------------------------------------------------------------------------------
+
 
 def exporter():
     from nbconvert import SlidesExporter
@@ -239,8 +265,16 @@ def exporter():
     c.SlidesExporter.exclude_output_prompt = True
     # kernelfree widgets: their browser twin (text/html) responds without a kernel; prefer it
     c.NbConvertBase.display_data_priority = [
-        "text/html", "application/vnd.jupyter.widget-view+json", "application/javascript",
-        "text/markdown", "image/svg+xml", "text/latex", "image/png", "image/jpeg", "text/plain"]
+        "text/html",
+        "application/vnd.jupyter.widget-view+json",
+        "application/javascript",
+        "text/markdown",
+        "image/svg+xml",
+        "text/latex",
+        "image/png",
+        "image/jpeg",
+        "text/plain",
+    ]
     c.TagRemovePreprocessor.enabled = True
     c.TagRemovePreprocessor.remove_input_tags = {"hide-input", "remove-input"}
     c.TagRemovePreprocessor.remove_cell_tags = {"remove-cell"}
@@ -267,8 +301,10 @@ def executed_lecture(name, build_dir):
         executed = nbformat.read(copy_path, as_version=4)
         if any(c.get("outputs") for c in executed.cells if c.cell_type == "code"):
             return executed
-    raise RuntimeError(f"lectures/{name}.ipynb has no executed version in {build_dir}: build the book first "
-                       "(make book), and do not edit the lecture while it builds")
+    raise RuntimeError(
+        f"lectures/{name}.ipynb has no executed version in {build_dir}: build the book first "
+        "(make book), and do not edit the lecture while it builds"
+    )
 
 
 def build_deck(nb, name, out_dir, book_page=None):
@@ -276,8 +312,13 @@ def build_deck(nb, name, out_dir, book_page=None):
     title = title_of(nb, name)
     nb.metadata["title"] = title
     body, _ = exporter().from_notebook_node(
-        prepare(nb), resources={"metadata": {"name": name}, "cnn_book_url": book_page,
-                                "cnn_require_paths": f"../_static/{offline_assets.REQUIRE_PATHS}"})
+        prepare(nb),
+        resources={
+            "metadata": {"name": name},
+            "cnn_book_url": book_page,
+            "cnn_require_paths": f"../_static/{offline_assets.REQUIRE_PATHS}",
+        },
+    )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{name}.slides.html"
@@ -286,9 +327,11 @@ def build_deck(nb, name, out_dir, book_page=None):
 
 
 def write_index(out_dir, decks):
-    items = "\n".join(f'<li><a href="{html.escape(p.name)}">{html.escape(t)}</a> '
-                      f'(<a href="../lectures/{html.escape(p.name.removesuffix(".slides.html"))}.html">lecture</a>)</li>'
-                      for p, t in decks)
+    items = "\n".join(
+        f'<li><a href="{html.escape(p.name)}">{html.escape(t)}</a> '
+        f'(<a href="../lectures/{html.escape(p.name.removesuffix(".slides.html"))}.html">lecture</a>)</li>'
+        for p, t in decks
+    )
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Slides</title><link rel="icon" href="data:,">
 <style>body{{font-family:sans-serif;max-width:40em;margin:2em auto;line-height:1.5}}</style></head>
@@ -307,16 +350,21 @@ def build_all(build_dir, html_dir, names):
     html_dir = Path(html_dir)
     offline_assets.copy_into(html_dir / "_static")
     out_dir = html_dir / "slides"
-    decks = [build_deck(executed_lecture(name, build_dir), name, out_dir, book_page=f"../lectures/{name}.html")
-             for name in sorted(names)]
+    decks = [
+        build_deck(executed_lecture(name, build_dir), name, out_dir, book_page=f"../lectures/{name}.html")
+        for name in sorted(names)
+    ]
     write_index(out_dir, decks)
     return decks
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--build", default=str(ROOT / "_build"),
-                    help="the book's build folder (holds .jupyter_cache/ and html/); default _build")
+    ap.add_argument(
+        "--build",
+        default=str(ROOT / "_build"),
+        help="the book's build folder (holds .jupyter_cache/ and html/); default _build",
+    )
     args = ap.parse_args(argv)
     build = Path(args.build)
     if not (build / "html" / "index.html").exists():

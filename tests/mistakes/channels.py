@@ -1,4 +1,5 @@
 """Classic mistakes in conv2d, each written as a student might, on top of the reference."""
+
 import numpy as np
 
 from cnn_course.reference import conv2d as right_conv2d
@@ -26,7 +27,7 @@ def conv2d_averages_channels(x, w, b=None, stride=1, padding=0):
 
 def conv2d_bias_broadcast_on_width(x, w, b=None, stride=1, padding=0):
     out = right_conv2d(x, w, None, stride, padding)
-    return out if b is None else out + np.asarray(b)     # numpy lines b up with the last axis
+    return out if b is None else out + np.asarray(b)  # numpy lines b up with the last axis
 
 
 def conv2d_bias_per_input_channel(x, w, b=None, stride=1, padding=0):
@@ -56,7 +57,7 @@ def conv2d_stride_first_for_both(x, w, b=None, stride=1, padding=0):
 def conv2d_windows_do_not_move_by_stride(x, w, b=None, stride=1, padding=0):
     full = right_conv2d(x, w, b, 1, padding)
     right = right_conv2d(x, w, b, stride, padding)
-    return full[:, :, :right.shape[2], :right.shape[3]]
+    return full[:, :, : right.shape[2], : right.shape[3]]
 
 
 def conv2d_ceil_output_size(x, w, b=None, stride=1, padding=0):
@@ -96,13 +97,18 @@ def conv2d_first_image_for_all(x, w, b=None, stride=1, padding=0):
 
 
 def conv2d_shifts_input_in_place(x, w, b=None, stride=1, padding=0):
-    x += 1.0                                      # "work on x" ... and forget that it is the caller's array
+    x += 1.0  # "work on x" ... and forget that it is the caller's array
     return right_conv2d(x - 1.0, w, b, stride, padding)
 
 
 MISTAKES = [
     ("only the first input channel", "q1", {"conv2d": conv2d_first_channel_only}, "uses only input channel 0"),
-    ("channels overwritten, not summed", "q1", {"conv2d": conv2d_overwrites_channels}, "keeps only the last input channel"),
+    (
+        "channels overwritten, not summed",
+        "q1",
+        {"conv2d": conv2d_overwrites_channels},
+        "keeps only the last input channel",
+    ),
     ("channels averaged", "q1", {"conv2d": conv2d_averages_channels}, "averages the input channels"),
     ("bias broadcast along the width", "q1", {"conv2d": conv2d_bias_broadcast_on_width}, "adds b along the width axis"),
     ("bias added once per input channel", "q1", {"conv2d": conv2d_bias_per_input_channel}, "once per input channel"),
@@ -110,13 +116,28 @@ MISTAKES = [
     ("bias ignored", "q1", {"conv2d": conv2d_ignores_bias}, "ignores the bias"),
     ("stride on the rows only", "q1", {"conv2d": conv2d_stride_rows_only}, "applies the stride to the rows only"),
     ("stride[0] on both axes", "q1", {"conv2d": conv2d_stride_first_for_both}, "uses stride[0]"),
-    ("windows not moved by the stride", "q1", {"conv2d": conv2d_windows_do_not_move_by_stride}, "do not move by the stride"),
+    (
+        "windows not moved by the stride",
+        "q1",
+        {"conv2d": conv2d_windows_do_not_move_by_stride},
+        "do not move by the stride",
+    ),
     ("ceil instead of floor", "q1", {"conv2d": conv2d_ceil_output_size}, "floor((H + 2p - k) / s) + 1"),
     ("padding on one side only", "q1", {"conv2d": conv2d_pads_top_left_only}, "pads only the top and left"),
     ("padding on the rows only", "q1", {"conv2d": conv2d_pads_rows_only}, "applies the padding to the rows only"),
     ("kernel flipped", "q1", {"conv2d": conv2d_flips_kernel}, "flips the kernel"),
-    ("w read as (C_in, C_out, kh, kw)", "q1", {"conv2d": conv2d_weight_axes_swapped}, "reads w as (C_in, C_out, kh, kw)"),
+    (
+        "w read as (C_in, C_out, kh, kw)",
+        "q1",
+        {"conv2d": conv2d_weight_axes_swapped},
+        "reads w as (C_in, C_out, kh, kw)",
+    ),
     ("batch axis dropped for N = 1", "q1", {"conv2d": conv2d_drops_batch_axis}, "the batch axis is missing"),
-    ("first image used for the whole batch", "q1", {"conv2d": conv2d_first_image_for_all}, "image 0 of the batch is right"),
+    (
+        "first image used for the whole batch",
+        "q1",
+        {"conv2d": conv2d_first_image_for_all},
+        "image 0 of the batch is right",
+    ),
     ("input changed in place", "q1", {"conv2d": conv2d_shifts_input_in_place}, "changed its input `x`"),
 ]

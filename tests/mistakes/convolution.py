@@ -49,5 +49,10 @@ MISTAKES = [
     ("input changed in place", "q1", {"corr2d": corr2d_normalises_in_place}, "changed its input `image`"),
     ("convolve2d does not flip", "q2", {"convolve2d": convolve2d_not_flipped}, "flips the kernel not at all"),
     ("convolve2d flips one axis", "q2", {"convolve2d": convolve2d_upside_down_only}, "only upside down"),
-    ("convolve2d flips the caller's kernel", "q2", {"convolve2d": convolve2d_flips_in_place}, "changed its input `kernel`"),
+    (
+        "convolve2d flips the caller's kernel",
+        "q2",
+        {"convolve2d": convolve2d_flips_in_place},
+        "changed its input `kernel`",
+    ),
 ]

@@ -1,5 +1,6 @@
 """Classic mistakes in the GPU exercise: each must fail a test of its question with a message
 that contains the fragment given. Mistakes in `_gpu` questions are checked only where a GPU is."""
+
 import statistics
 import time
 
@@ -30,14 +31,16 @@ def _im2col(x, w, b, stride, padding, row_order="cmk", fold="right"):
     cols = np.empty((N, C, kh, kw, Ho, Wo))
     for m in range(kh):
         for k in range(kw):
-            cols[:, :, m, k] = xp[:, :, m:m + sh * (Ho - 1) + 1:sh, k:k + sw * (Wo - 1) + 1:sw]
-    if row_order == "mkc":          # offsets first, channels last
+            cols[:, :, m, k] = xp[:, :, m : m + sh * (Ho - 1) + 1 : sh, k : k + sw * (Wo - 1) + 1 : sw]
+    if row_order == "mkc":  # offsets first, channels last
         cols = cols.transpose(0, 2, 3, 1, 4, 5)
     cols = cols.reshape(N, C * kh * kw, Ho * Wo)
     if fold == "right":
         out = w.reshape(C_out, -1) @ cols
-    else:                           # one big product (C_out, N*L), then reshape without moving axes
-        out = (w.reshape(C_out, -1) @ cols.transpose(1, 0, 2).reshape(C * kh * kw, N * Ho * Wo)).reshape(N, C_out, Ho * Wo)
+    else:  # one big product (C_out, N*L), then reshape without moving axes
+        out = (w.reshape(C_out, -1) @ cols.transpose(1, 0, 2).reshape(C * kh * kw, N * Ho * Wo)).reshape(
+            N, C_out, Ho * Wo
+        )
     if b is not None:
         out = out + np.asarray(b, float).reshape(1, -1, 1)
     return out.reshape(N, C_out, Ho, Wo)
@@ -75,7 +78,7 @@ def im2col_first_channel_only(x, w, b=None, stride=1, padding=0):
 
 def im2col_reshapes_callers_w(x, w, b=None, stride=1, padding=0):
     C_out, C, kh, kw = w.shape
-    w.shape = (C_out, C * kh * kw)      # setting .shape reshapes the caller's array
+    w.shape = (C_out, C * kh * kw)  # setting .shape reshapes the caller's array
     return right_im2col(x, w.reshape(C_out, C, kh, kw), b, stride, padding)
 
 
@@ -88,7 +91,7 @@ def im2col_loops_over_pixels(x, w, b=None, stride=1, padding=0):
     out = np.empty((N, C_out, Ho, Wo))
     for i in range(Ho):
         for j in range(Wo):
-            out[:, :, i, j] = xp[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw].reshape(N, -1) @ W2.T
+            out[:, :, i, j] = xp[:, :, i * sh : i * sh + kh, j * sw : j * sw + kw].reshape(N, -1) @ W2.T
     return out if b is None else out + np.asarray(b, float).reshape(1, -1, 1, 1)
 
 
@@ -243,19 +246,47 @@ def bench_drops_args(fn, *args, repeats=10, warmup=3):
 
 MISTAKES = [
     ("im2col: kernel flipped", "q1", {"conv2d_im2col": im2col_flipped}, "flips the kernel"),
-    ("im2col: rows ordered offset first, channel last", "q1", {"conv2d_im2col": im2col_rows_offset_first},
-     "not in the order of w.reshape(C_out, -1)"),
-    ("im2col: batch and channel axes mixed by a reshape", "q1", {"conv2d_im2col": im2col_axes_mixed},
-     "mixes up the batch and channel axes"),
+    (
+        "im2col: rows ordered offset first, channel last",
+        "q1",
+        {"conv2d_im2col": im2col_rows_offset_first},
+        "not in the order of w.reshape(C_out, -1)",
+    ),
+    (
+        "im2col: batch and channel axes mixed by a reshape",
+        "q1",
+        {"conv2d_im2col": im2col_axes_mixed},
+        "mixes up the batch and channel axes",
+    ),
     ("im2col: bias ignored", "q1", {"conv2d_im2col": im2col_no_bias}, "ignores the bias"),
-    ("im2col: stride on the rows only", "q1", {"conv2d_im2col": im2col_stride_rows_only}, "applies the stride to the rows only"),
+    (
+        "im2col: stride on the rows only",
+        "q1",
+        {"conv2d_im2col": im2col_stride_rows_only},
+        "applies the stride to the rows only",
+    ),
     ("im2col: padding on one side only", "q1", {"conv2d_im2col": im2col_pads_one_side}, "pads only the top and left"),
-    ("im2col: first input channel only", "q1", {"conv2d_im2col": im2col_first_channel_only}, "uses only input channel 0"),
+    (
+        "im2col: first input channel only",
+        "q1",
+        {"conv2d_im2col": im2col_first_channel_only},
+        "uses only input channel 0",
+    ),
     ("im2col: reshapes the caller's w", "q1", {"conv2d_im2col": im2col_reshapes_callers_w}, "changed its input `w`"),
-    ("im2col: loop over output pixels", "q2", {"conv2d_im2col": im2col_loops_over_pixels}, "times faster than Python loops"),
+    (
+        "im2col: loop over output pixels",
+        "q2",
+        {"conv2d_im2col": im2col_loops_over_pixels},
+        "times faster than Python loops",
+    ),
     ("torch: calls F.conv2d", "q3", {"conv2d_torch": torch_uses_conv2d}, "write the convolution yourself"),
     ("torch: returns a numpy array", "q3", {"conv2d_torch": torch_returns_numpy}, "it must return a torch tensor"),
-    ("torch: computes in float32 whatever the input", "q3", {"conv2d_torch": torch_always_float32}, "keep the inputs' dtype"),
+    (
+        "torch: computes in float32 whatever the input",
+        "q3",
+        {"conv2d_torch": torch_always_float32},
+        "keep the inputs' dtype",
+    ),
     ("torch: ignores padding", "q3", {"conv2d_torch": torch_ignores_padding}, "ignores the padding"),
     ("benchmark: mean", "q4", {"benchmark": bench_mean}, "looks like their mean"),
     ("benchmark: minimum", "q4", {"benchmark": bench_min}, "looks like their minimum"),
@@ -263,13 +294,34 @@ MISTAKES = [
     ("benchmark: total instead of per call", "q4", {"benchmark": bench_total}, "their total"),
     ("benchmark: milliseconds", "q4", {"benchmark": bench_milliseconds}, "in milliseconds"),
     ("benchmark: CPU time", "q4", {"benchmark": bench_cpu_time}, "not CPU time"),
-    ("benchmark: warm-up calls timed", "q4", {"benchmark": bench_warmup_timed}, "warm-up calls (0.15 s each) were timed"),
+    (
+        "benchmark: warm-up calls timed",
+        "q4",
+        {"benchmark": bench_warmup_timed},
+        "warm-up calls (0.15 s each) were timed",
+    ),
     ("benchmark: arguments not passed on", "q4", {"benchmark": bench_drops_args}, "pass *args on"),
-    ("torch on the GPU: detour through the CPU", "q5_gpu", {"conv2d_torch": torch_detour_through_cpu}, "times as long as F.conv2d"),
-    ("benchmark on the GPU: no synchronisation", "q6_gpu", {"benchmark": bench_no_sync}, "The clock stopped before the GPU finished"),
+    (
+        "torch on the GPU: detour through the CPU",
+        "q5_gpu",
+        {"conv2d_torch": torch_detour_through_cpu},
+        "times as long as F.conv2d",
+    ),
+    (
+        "benchmark on the GPU: no synchronisation",
+        "q6_gpu",
+        {"benchmark": bench_no_sync},
+        "The clock stopped before the GPU finished",
+    ),
 ]
 
 if not torch.cuda.is_available():
     # Only a mistake where there is no GPU: there, torch.cuda.synchronize() raises.
-    MISTAKES.append(("benchmark: synchronises without a GPU", "q4", {"benchmark": bench_always_synchronize},
-                     "only when torch.cuda.is_available()"))
+    MISTAKES.append(
+        (
+            "benchmark: synchronises without a GPU",
+            "q4",
+            {"benchmark": bench_always_synchronize},
+            "only when torch.cuda.is_available()",
+        )
+    )

@@ -1,7 +1,5 @@
 import numpy as np
 
-from cnn_course.reference import permute_pixels as right_permute
-
 
 def dense_forgets_bias(n_in, n_out, bias=True):
     return n_in * n_out
@@ -61,14 +59,14 @@ def permute_inverse(images, perm):
     x = np.asarray(images, dtype=float)
     flat = x.reshape(len(x), -1)
     out = np.empty_like(flat)
-    out[:, perm] = flat                       # scatter instead of gather
+    out[:, perm] = flat  # scatter instead of gather
     return out.reshape(x.shape)
 
 
 def permute_column_major(images, perm):
     x = np.asarray(images, dtype=float)
     N, H, W = x.shape
-    flat = x.transpose(0, 2, 1).reshape(N, H * W)     # numbers pixels column by column
+    flat = x.transpose(0, 2, 1).reshape(N, H * W)  # numbers pixels column by column
     return flat[:, perm].reshape(N, W, H).transpose(0, 2, 1)
 
 
@@ -79,7 +77,7 @@ def permute_returns_flat(images, perm):
 
 def permute_whole_batch(images, perm):
     x = np.asarray(images, dtype=float)
-    return x.reshape(-1)[perm].reshape(x.shape)      # one flat vector for all images
+    return x.reshape(-1)[perm].reshape(x.shape)  # one flat vector for all images
 
 
 def permute_ignores_perm(images, perm):
@@ -98,11 +96,26 @@ MISTAKES = [
     ("dense: bias=False ignored", "q1", {"dense_param_count": dense_ignores_bias_flag}, "bias=False"),
     ("dense: a single bias", "q1", {"dense_param_count": dense_one_bias}, "not one in all"),
     ("dense: returns a float", "q1", {"dense_param_count": dense_returns_float}, "return an int"),
-    ("conv: int kernel_size not squared", "q2", {"conv_param_count": conv_int_kernel_not_squared}, "means a 7x7 kernel"),
+    (
+        "conv: int kernel_size not squared",
+        "q2",
+        {"conv_param_count": conv_int_kernel_not_squared},
+        "means a 7x7 kernel",
+    ),
     ("conv: (kh, kw) read as (kh, kh)", "q2", {"conv_param_count": conv_pair_uses_kh_twice}, "kh was used twice"),
-    ("conv: input channels forgotten", "q2", {"conv_param_count": conv_forgets_input_channels}, "spans all c_in input channels"),
+    (
+        "conv: input channels forgotten",
+        "q2",
+        {"conv_param_count": conv_forgets_input_channels},
+        "spans all c_in input channels",
+    ),
     ("conv: a single bias", "q2", {"conv_param_count": conv_one_bias}, "not one in all"),
-    ("conv: one bias per input channel", "q2", {"conv_param_count": conv_bias_per_input_channel}, "not one per input channel"),
+    (
+        "conv: one bias per input channel",
+        "q2",
+        {"conv_param_count": conv_bias_per_input_channel},
+        "not one per input channel",
+    ),
     ("conv: bias=False ignored", "q2", {"conv_param_count": conv_ignores_bias_flag}, "only when bias=True"),
     ("permute: inverse permutation", "q3", {"permute_pixels": permute_inverse}, "inverse permutation"),
     ("permute: column-major numbering", "q3", {"permute_pixels": permute_column_major}, "column by column"),

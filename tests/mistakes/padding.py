@@ -1,9 +1,11 @@
 """Classic mistakes in the Padding exercise: each must fail a test with a pointed message."""
+
 import math
 
 import numpy as np
 
-from cnn_course.reference import corr2d_strided, pad2d as right_pad2d
+from cnn_course.reference import corr2d_strided
+from cnn_course.reference import pad2d as right_pad2d
 
 
 def _pair(value):
@@ -25,7 +27,7 @@ def pad_image_in_corner(image, padding):
     ph, pw = _pair(padding)
     X = np.asarray(image, dtype=float)
     P = np.zeros((X.shape[0] + 2 * ph, X.shape[1] + 2 * pw))
-    P[:X.shape[0], :X.shape[1]] = X
+    P[: X.shape[0], : X.shape[1]] = X
     return P
 
 
@@ -42,7 +44,7 @@ def pad_first_for_both(image, padding):
 def pad_int_only(image, padding):
     X = np.asarray(image, dtype=float)
     P = np.zeros((X.shape[0] + 2 * padding, X.shape[1] + 2 * padding))
-    P[padding:padding + X.shape[0], padding:padding + X.shape[1]] = X
+    P[padding : padding + X.shape[0], padding : padding + X.shape[1]] = X
     return P
 
 
@@ -115,8 +117,8 @@ def padded_ceil(image, kernel, stride=1, padding=0):
     Y = np.zeros((rows, cols))
     for i in range(rows):
         for j in range(cols):
-            window = P[i * sh:i * sh + kh, j * sw:j * sw + kw]
-            Y[i, j] = np.sum(window * K[:window.shape[0], :window.shape[1]])
+            window = P[i * sh : i * sh + kh, j * sw : j * sw + kw]
+            Y[i, j] = np.sum(window * K[: window.shape[0], : window.shape[1]])
     return Y
 
 
@@ -143,14 +145,27 @@ MISTAKES = [
     ("pad2d slices with -p", "q1", {"pad2d": pad_negative_slice}, "slice such as P[p:-p] is empty when p = 0"),
     ("pad2d changes the image", "q1", {"pad2d": pad_normalises_in_place}, "changed its input `image`"),
     ("padding on one side only", "q2", {"corr2d_padded": padded_one_side}, "pads only the top and left"),
-    ("all padding above and left", "q2", {"corr2d_padded": padded_all_zeros_top_left},
-     "puts all 2*padding zeros above and left"),
+    (
+        "all padding above and left",
+        "q2",
+        {"corr2d_padded": padded_all_zeros_top_left},
+        "puts all 2*padding zeros above and left",
+    ),
     ("padding pair swapped", "q2", {"corr2d_padded": padded_swapped}, "swaps the padding pair"),
     ("padding ignored", "q2", {"corr2d_padded": padded_ignores_padding}, "ignores the padding"),
-    ("stride on the rows only", "q2", {"corr2d_padded": padded_stride_rows_only}, "applies the stride to the rows only"),
+    (
+        "stride on the rows only",
+        "q2",
+        {"corr2d_padded": padded_stride_rows_only},
+        "applies the stride to the rows only",
+    ),
     ("stride pair swapped", "q2", {"corr2d_padded": padded_stride_swapped}, "swaps the stride pair"),
     ("output size rounded up", "q2", {"corr2d_padded": padded_ceil}, "rounded up"),
-    ("kernel checked against the unpadded image", "q2",
-     {"corr2d_padded": padded_checks_kernel_against_unpadded_image}, "fits in the padded image"),
+    (
+        "kernel checked against the unpadded image",
+        "q2",
+        {"corr2d_padded": padded_checks_kernel_against_unpadded_image},
+        "fits in the padded image",
+    ),
     ("image changed in place", "q2", {"corr2d_padded": padded_pads_in_place}, "changed its input `image`"),
 ]

@@ -1,4 +1,5 @@
 """Classic mistakes in max_pool2d and avg_pool2d, each written as a student might."""
+
 import numpy as np
 
 from cnn_course.reference import avg_pool2d as right_avg
@@ -18,7 +19,7 @@ def _loop_pool(x, kernel_size, stride, reduce, ceil=False):
     out = np.zeros((N, C, size(H, kh, sh), size(W, kw, sw)))
     for i in range(out.shape[2]):
         for j in range(out.shape[3]):
-            out[:, :, i, j] = reduce(x[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw], axis=(2, 3))
+            out[:, :, i, j] = reduce(x[:, :, i * sh : i * sh + kh, j * sw : j * sw + kw], axis=(2, 3))
     return out
 
 
@@ -98,17 +99,37 @@ def avg_pool_centres_in_place(x, kernel_size, stride=None):
 
 
 MISTAKES = [
-    ("max: stride default taken as 1", "q1", {"max_pool2d": max_pool_stride_defaults_to_1}, "uses stride 1 when stride is None"),
+    (
+        "max: stride default taken as 1",
+        "q1",
+        {"max_pool2d": max_pool_stride_defaults_to_1},
+        "uses stride 1 when stride is None",
+    ),
     ("max: ceil instead of floor", "q1", {"max_pool2d": max_pool_ceil}, "floor mode gives"),
-    ("max: stride on the rows only", "q1", {"max_pool2d": max_pool_stride_rows_only}, "applies the stride to the rows only"),
+    (
+        "max: stride on the rows only",
+        "q1",
+        {"max_pool2d": max_pool_stride_rows_only},
+        "applies the stride to the rows only",
+    ),
     ("max: kernel_size[0] on both axes", "q1", {"max_pool2d": max_pool_kernel_first_for_both}, "uses kernel_size[0]"),
     ("max: pools across channels", "q1", {"max_pool2d": max_pool_across_channels}, "pools across channels"),
     ("max: starts from 0", "q1", {"max_pool2d": max_pool_starts_from_zero}, "not from 0"),
     ("max: batch axis dropped", "q1", {"max_pool2d": max_pool_drops_batch_axis}, "the batch axis is missing"),
     ("max: input changed in place", "q1", {"max_pool2d": max_pool_centres_in_place}, "changed its input `x`"),
-    ("avg: stride default taken as 1", "q2", {"avg_pool2d": avg_pool_stride_defaults_to_1}, "uses stride 1 when stride is None"),
+    (
+        "avg: stride default taken as 1",
+        "q2",
+        {"avg_pool2d": avg_pool_stride_defaults_to_1},
+        "uses stride 1 when stride is None",
+    ),
     ("avg: ceil instead of floor", "q2", {"avg_pool2d": avg_pool_ceil}, "floor mode gives"),
-    ("avg: stride[0] on both axes", "q2", {"avg_pool2d": avg_pool_stride_first_for_both}, "with stride=None the stride is kernel_size"),
+    (
+        "avg: stride[0] on both axes",
+        "q2",
+        {"avg_pool2d": avg_pool_stride_first_for_both},
+        "with stride=None the stride is kernel_size",
+    ),
     ("avg: pools across channels", "q2", {"avg_pool2d": avg_pool_across_channels}, "pools across channels"),
     ("avg: sums without dividing", "q2", {"avg_pool2d": avg_pool_sums}, "without dividing"),
     ("avg: divides by kh only", "q2", {"avg_pool2d": avg_pool_divides_by_kh}, "only; the window holds"),

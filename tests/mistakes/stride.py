@@ -1,4 +1,5 @@
 """Classic mistakes in the Stride exercise: each must fail a test with a pointed message."""
+
 import math
 
 import numpy as np
@@ -66,7 +67,7 @@ def _strided(image, kernel, sh, sw, rows=None, cols=None):
     Y = np.zeros((rows, cols))
     for i in range(rows):
         for j in range(cols):
-            Y[i, j] = np.sum(X[i * sh:i * sh + kh, j * sw:j * sw + kw] * K)
+            Y[i, j] = np.sum(X[i * sh : i * sh + kh, j * sw : j * sw + kw] * K)
     return Y
 
 
@@ -95,7 +96,7 @@ def strided_int_only(image, kernel, stride=1):
     kh, kw = K.shape
     rows = range(0, X.shape[0] - kh + 1, stride)
     cols = range(0, X.shape[1] - kw + 1, stride)
-    return np.array([[np.sum(X[r:r + kh, c:c + kw] * K) for c in cols] for r in rows])
+    return np.array([[np.sum(X[r : r + kh, c : c + kw] * K) for c in cols] for r in rows])
 
 
 def strided_ceil(image, kernel, stride=1):
@@ -108,8 +109,8 @@ def strided_ceil(image, kernel, stride=1):
     Y = np.zeros((rows, cols))
     for i in range(rows):
         for j in range(cols):
-            window = X[i * sh:i * sh + kh, j * sw:j * sw + kw]
-            Y[i, j] = np.sum(window * K[:window.shape[0], :window.shape[1]])
+            window = X[i * sh : i * sh + kh, j * sw : j * sw + kw]
+            Y[i, j] = np.sum(window * K[: window.shape[0], : window.shape[1]])
     return Y
 
 
@@ -123,7 +124,7 @@ def strided_ceil_crashes(image, kernel, stride=1):
     Y = np.zeros((rows, cols))
     for i in range(rows):
         for j in range(cols):
-            Y[i, j] = np.sum(X[i * sh:i * sh + kh, j * sw:j * sw + kw] * K)
+            Y[i, j] = np.sum(X[i * sh : i * sh + kh, j * sw : j * sw + kw] * K)
     return Y
 
 
@@ -160,16 +161,24 @@ MISTAKES = [
     ("size adds the padding once", "q1", {"conv_output_size": size_padding_once}, "BOTH sides"),
     ("size ignores the stride", "q1", {"conv_output_size": size_ignores_stride}, "ignores the stride"),
     ("size never raises", "q1", {"conv_output_size": size_never_raises}, "should raise ValueError"),
-    ("size rejects a kernel that fits thanks to padding", "q1",
-     {"conv_output_size": size_raises_for_kernel_larger_than_input}, "fits in the padded length"),
+    (
+        "size rejects a kernel that fits thanks to padding",
+        "q1",
+        {"conv_output_size": size_raises_for_kernel_larger_than_input},
+        "fits in the padded length",
+    ),
     ("stride on the rows only", "q2", {"corr2d_strided": strided_rows_only}, "applies the stride to the rows only"),
     ("stride[0] on both axes", "q2", {"corr2d_strided": strided_first_for_both}, "uses stride[0] = 3 on both axes"),
     ("stride pair swapped", "q2", {"corr2d_strided": strided_swapped}, "swaps the stride pair"),
     ("stride must be an int", "q2", {"corr2d_strided": strided_int_only}, "may be an int or an (h, w) pair"),
     ("output size rounded up, partial windows", "q2", {"corr2d_strided": strided_ceil}, "rounded up"),
     ("output size rounded up, crashes", "q2", {"corr2d_strided": strided_ceil_crashes}, "rounds down"),
-    ("windows do not move by the stride", "q2", {"corr2d_strided": strided_windows_do_not_move},
-     "do not move by the stride"),
+    (
+        "windows do not move by the stride",
+        "q2",
+        {"corr2d_strided": strided_windows_do_not_move},
+        "do not move by the stride",
+    ),
     ("kernel flipped", "q2", {"corr2d_strided": strided_flipped}, "flips the kernel"),
     ("integer output", "q2", {"corr2d_strided": strided_integer_output}, "must be a float array"),
     ("input changed in place", "q2", {"corr2d_strided": strided_normalises_in_place}, "changed its input `image`"),

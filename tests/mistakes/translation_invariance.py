@@ -34,8 +34,9 @@ def shift_breaks_on_large_shifts(image, dy, dx):
     x = np.asarray(image, dtype=float)
     H, W = x.shape
     out = np.zeros((H, W))
-    out[max(dy, 0):H + min(dy, 0), max(dx, 0):W + min(dx, 0)] = \
-        x[max(-dy, 0):H - max(dy, 0), max(-dx, 0):W - max(dx, 0)]
+    out[max(dy, 0) : H + min(dy, 0), max(dx, 0) : W + min(dx, 0)] = x[
+        max(-dy, 0) : H - max(dy, 0), max(-dx, 0) : W - max(dx, 0)
+    ]
     return out
 
 
@@ -68,7 +69,7 @@ def equivariance_crops_wrong_side(image, kernel, dy, dx):
 
 def equivariance_crops_with_abs(image, kernel, dy, dx):
     a, b = _sides(image, kernel, dy, dx)
-    return a[abs(dy):, abs(dx):], b[abs(dy):, abs(dx):]
+    return a[abs(dy) :, abs(dx) :], b[abs(dy) :, abs(dx) :]
 
 
 def equivariance_returns_max_difference(image, kernel, dy, dx):
@@ -78,7 +79,7 @@ def equivariance_returns_max_difference(image, kernel, dy, dx):
 
 def equivariance_shifts_output_back(image, kernel, dy, dx):
     a = corr2d_fast(right_shift(image, dy, dx), kernel)
-    b = right_shift(corr2d_fast(image, kernel), -dy, -dx)      # the output moved the other way
+    b = right_shift(corr2d_fast(image, kernel), -dy, -dx)  # the output moved the other way
     Ho, Wo = a.shape
     rows, cols = slice(max(dy, 0), Ho + min(dy, 0)), slice(max(dx, 0), Wo + min(dx, 0))
     return a[rows, cols], b[rows, cols]
@@ -93,10 +94,35 @@ MISTAKES = [
     ("shift: shifts larger than the image", "q1", {"shift_image": shift_breaks_on_large_shifts}, "all zeros"),
     ("shift: integer output for an integer image", "q1", {"shift_image": shift_keeps_integer_type}, "float array"),
     ("shift: input changed in place", "q1", {"shift_image": shift_in_place}, "changed its input `image`"),
-    ("equivariance: not cut to the kept region", "q2", {"equivariance_check": equivariance_not_cropped}, "did not vacate"),
-    ("equivariance: the wrong side cut off", "q2", {"equivariance_check": equivariance_crops_wrong_side}, "keeps the wrong"),
-    ("equivariance: abs(dy) for negative shifts", "q2", {"equivariance_check": equivariance_crops_with_abs}, "keeps the wrong"),
-    ("equivariance: one number instead of a pair", "q2", {"equivariance_check": equivariance_returns_max_difference}, "pair of arrays"),
-    ("equivariance: output shifted the other way", "q2", {"equivariance_check": equivariance_shifts_output_back}, "shifted corr2d"),
+    (
+        "equivariance: not cut to the kept region",
+        "q2",
+        {"equivariance_check": equivariance_not_cropped},
+        "did not vacate",
+    ),
+    (
+        "equivariance: the wrong side cut off",
+        "q2",
+        {"equivariance_check": equivariance_crops_wrong_side},
+        "keeps the wrong",
+    ),
+    (
+        "equivariance: abs(dy) for negative shifts",
+        "q2",
+        {"equivariance_check": equivariance_crops_with_abs},
+        "keeps the wrong",
+    ),
+    (
+        "equivariance: one number instead of a pair",
+        "q2",
+        {"equivariance_check": equivariance_returns_max_difference},
+        "pair of arrays",
+    ),
+    (
+        "equivariance: output shifted the other way",
+        "q2",
+        {"equivariance_check": equivariance_shifts_output_back},
+        "shifted corr2d",
+    ),
     ("equivariance: with a wrong shift_image", "q2", {"shift_image": shift_with_roll}, "does not pass question 1"),
 ]
