@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: book test notebooks check bench clean freeze assets browser slides
+.PHONY: book test test-fast lint publish notebooks check bench clean freeze assets browser slides
 
 # The environment: .venv from requirements.txt, plus the course package itself (editable).
 $(STAMP): requirements.txt pyproject.toml
@@ -37,9 +37,23 @@ book: $(STAMP) assets
 slides: book
 	$(PY) book/_ext/slides.py
 
-# Everything CI runs, browser tests and the Colab-readiness check included.
-test: $(STAMP) assets browser
+# Everything CI runs: lint, then every test, browser tests and the Colab-readiness check included.
+test: $(STAMP) assets browser lint
 	$(PY) -m pytest -ra
+
+# The developers' fast lane (a few minutes on 2 cores): lint, the references, the exercises'
+# answer keys, classic mistakes and leak checks; no browser, no notebook runs, no batch grading.
+test-fast: $(STAMP) lint
+	$(PY) -m pytest -ra -m "not slow"
+
+# ruff (configured in pyproject.toml): lint errors fail `make test`.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+# The student-facing tree (book sources, lectures, exercises, support package; no answer) in
+# _build/student: what the public repository and the published book are made from.
+publish: $(STAMP)
+	$(PY) -m autograder publish _build/student
 
 # Regenerate student notebooks (exercises/) and autograders (_build/autograder/) from solutions/.
 notebooks: $(STAMP)

@@ -1,9 +1,10 @@
-"""Command line: python -m autograder {generate,check} [ID ...] | grade ID FOLDER -o OUT | gradescope ID"""
+"""Command line: python -m autograder {generate,check} [ID ...] | grade ID FOLDER -o OUT | gradescope ID |
+publish DIR"""
 
 import argparse
 import sys
 
-from .generate import GenerateError, generate, stale
+from .generate import GenerateError, install_generated, stale
 from .paths import assignment_ids
 from .repository import install_cell_problem, lecture_paths, sync_install_cells
 
@@ -13,6 +14,12 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     gen = sub.add_parser("generate", help="student notebooks and autograders from solutions/")
     gen.add_argument("ids", nargs="*", help="assignment ids (default: all)")
+    pub = sub.add_parser(
+        "publish",
+        help="write the student-facing tree (book sources, lectures, exercises, support package) into DIR",
+        description="Write what readers and students get into DIR: no answer key, no hidden test, no grader.",
+    )
+    pub.add_argument("dir", help="output folder (replaced)")
     chk = sub.add_parser("check", help="fail if a committed student notebook is stale")
     chk.add_argument("ids", nargs="*", help="assignment ids (default: all)")
     grd = sub.add_parser(
@@ -60,6 +67,15 @@ def main(argv=None):
         except GradingError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
+    if args.command == "publish":
+        from .publish import PublishError, publish
+
+        try:
+            print(f"wrote the student tree to {publish(args.dir)}")
+        except PublishError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        return 0
     if args.command == "gradescope":
         from .gradescope import main as gradescope_main
 
@@ -75,7 +91,7 @@ def main(argv=None):
     for aid in ids:
         try:
             if args.command == "generate":
-                print(f"{aid}: wrote {generate(aid)}")
+                print(f"{aid}: wrote {install_generated(aid)}")
             else:
                 reason = stale(aid)
                 print(f"{aid}: {reason or 'up to date'}")

@@ -51,11 +51,11 @@ def prepare_tests(aid, cache_root=None):
     """The hidden tests of an assignment, generated from its master (cached while the master,
     the check helpers and the generator are unchanged). Returns (tests dir, exercise imports)."""
     from .generate import GenerateError, generate
-    from .paths import AUTOGRADERS, CHECKS_MODULE, master_path
+    from .paths import AUTOGRADERS, CHECKS, master_path
 
     master = master_path(aid)
     digest = hashlib.sha256()
-    for path in (master, CHECKS_MODULE, Path(__file__).with_name("generate.py")):
+    for path in (master, *sorted(CHECKS.glob("*.py")), Path(__file__).with_name("generate.py")):
         digest.update(path.read_bytes())
     digest = digest.hexdigest()
     cache = Path(cache_root or AUTOGRADERS.parent / "grading") / aid

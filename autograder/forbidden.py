@@ -3,7 +3,7 @@
 Where an exercise asks students to write an operation themselves, calling the library's
 version instead earns nothing for that question. The list for each assignment is the union of
 
-- the table below (one entry per chapter of the course), and
+- the chapter's list, FORBIDDEN in checks/<chapter>.py (which students' local checks use too), and
 - lines `# forbidden: name, name` in the master's raw `# ASSIGNMENT CONFIG` cell (YAML
   comments, so otter ignores them), for additions by the author of an exercise.
 
@@ -23,88 +23,34 @@ A student may use forbidden functions outside graded calls (to check their own a
 """
 
 import ast
+import importlib
 import re
 
 import nbformat
 
-TORCH_CONV = [
-    "torch.nn.functional.conv1d",
-    "torch.nn.functional.conv2d",
-    "torch.nn.functional.conv3d",
-    "torch.nn.functional.conv_transpose1d",
-    "torch.nn.functional.conv_transpose2d",
-    "torch.nn.functional.conv_transpose3d",
-    "torch.conv1d",
-    "torch.conv2d",
-    "torch.conv3d",
-    "torch.convolution",
-    "torch._convolution",
-    "torch.conv_transpose2d",
-    "torch.nn.Conv1d",
-    "torch.nn.Conv2d",
-    "torch.nn.Conv3d",
-    "torch.nn.ConvTranspose2d",
-    "torch.nn.LazyConv2d",
-    "aten::convolution*",
-    "aten::_convolution*",
-    "aten::conv[123]d*",
-    "aten::conv_transpose*",
-    "aten::cudnn_convolution*",
-    "aten::mkldnn_convolution*",
-    "aten::miopen_convolution*",
-    "aten::slow_conv*",
-    "aten::thnn_conv*",
-    "aten::_slow_conv*",
-    "aten::_nnpack_spatial_convolution*",
-]
-TORCH_POOL = [
-    "torch.nn.functional.max_pool1d",
-    "torch.nn.functional.max_pool2d",
-    "torch.nn.functional.max_pool3d",
-    "torch.nn.functional.avg_pool1d",
-    "torch.nn.functional.avg_pool2d",
-    "torch.nn.functional.avg_pool3d",
-    "torch.nn.functional.adaptive_max_pool2d",
-    "torch.nn.functional.adaptive_avg_pool2d",
-    "torch.nn.functional.lp_pool2d",
-    "torch.nn.functional.fractional_max_pool2d",
-    "torch.max_pool1d",
-    "torch.max_pool2d",
-    "torch.avg_pool1d",
-    "torch.adaptive_avg_pool1d",
-    "torch.nn.MaxPool2d",
-    "torch.nn.AvgPool2d",
-    "torch.nn.AdaptiveMaxPool2d",
-    "torch.nn.AdaptiveAvgPool2d",
-    "aten::*max_pool*",
-    "aten::*avg_pool*",
-    "aten::*lp_pool*",
-    "aten::*_pool2d*",
-]
-LIBRARIES = ["scipy.signal", "scipy.ndimage", "skimage", "cv2"]
-# The course's own code holds every answer (cnn_course.reference) and the tests' helpers
-# (exercise_checks: a copy of cnn_course/checks.py, written next to every student notebook,
-# with loop and unfold convolutions for the tests' timings). A submission may not import them
-# at all while it is graded.
-BLOCKED = ["cnn_course", "exercise_checks"]
+from checks import core
 
-TABLE = {
-    "mlp-limits": [],
-    "translation-invariance": ["scipy.ndimage", "skimage", "cv2"],
-    "convolution": TORCH_CONV + LIBRARIES,
-    "stride": TORCH_CONV + LIBRARIES,
-    "padding": TORCH_CONV + LIBRARIES,
-    "channels": TORCH_CONV + LIBRARIES,
-    "pooling": TORCH_POOL + TORCH_CONV + LIBRARIES,
-    "gpu": TORCH_CONV + LIBRARIES,
-}
+# The lists live with each chapter's checks (checks/<chapter>.py: FORBIDDEN), which students'
+# own `grader.check` uses too, so that a forbidden function fails locally as it does here. The
+# course's own modules (BLOCKED: the support package and the checks) may not be imported at all.
+BLOCKED = core.BLOCKED
+
+
+def table(aid):
+    """The forbidden list of an exercise's checks module (empty for an unknown id)."""
+    try:
+        module = importlib.import_module(f"checks.{aid.replace('-', '_')}")
+    except ModuleNotFoundError:
+        return []
+    return list(module.FORBIDDEN)
+
 
 COMMENT = re.compile(r"^\s*#\s*forbidden\s*:\s*(.*?)\s*$", re.I | re.M)
 
 
 def forbidden_for(aid, master=None):
     """The forbidden entries of an assignment: the table, plus the master's comment lines."""
-    entries = list(TABLE.get(aid, [])) + BLOCKED
+    entries = table(aid) + BLOCKED
     if master is not None:
         nb = nbformat.read(master, as_version=4)
         for cell in nb.cells:

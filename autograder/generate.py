@@ -1,16 +1,21 @@
 """Student notebooks and autograders, generated from the otter master notebooks.
 
 For each solutions/<id>.ipynb this runs `otter assign` in a scratch folder (which also runs the
-answer key against every test, public and hidden, and fails if one fails), then:
+answer key against every test, public and hidden, and fails if one fails), then writes:
 
-- writes exercises/<id>/<id>.ipynb: otter's student notebook with a first cell that installs
-  otter-grader where it is missing (Colab) and writes the public tests and `exercise_checks.py`
-  beside the notebook, so that the notebook is all a student needs; outputs, execution counts
-  and cell ids are normalised so that the file depends on the master alone;
-- copies otter's Gradescope zip to _build/autograder/<id>-autograder.zip and the hidden tests
-  to _build/autograder/<id>/tests/ (build output, not committed).
+- exercises/<id>/<id>.ipynb: otter's student notebook, its title first, then a short first cell
+  that installs otter-grader where it is missing (Colab) and downloads the exercise's public
+  files from the course's public repository when they are not beside the notebook; outputs,
+  execution counts and cell ids normalised so that the file depends on the master alone;
+- exercises/<id>/exercise_checks.py and exercises/<id>/tests/*.py: the public files (the
+  chapter's checks, bundled by `checks_bundle`, and the public tests), committed beside the
+  notebook;
+- _build/autograder/<id>-autograder.zip (otter's Gradescope zip) and _build/autograder/<id>/
+  (hidden tests and checks): build output, not committed.
 """
 
+import ast
+import hashlib
 import json
 import shutil
 import subprocess
@@ -20,7 +25,8 @@ from pathlib import Path
 
 import nbformat
 
-from .paths import AUTOGRADERS, CHECKS_MODULE, EXERCISES, OTTER_VERSION, master_path, student_path
+from .paths import AUTOGRADERS, CHECKS, EXERCISES, OTTER_VERSION, ROOT, checks_module, master_path, student_path
+from .repository import raw_files_url
 
 # What the Gradescope image installs besides otter (Gradescope's own machines reach PyPI and
 # PyTorch's CPU wheel index; the CPU wheel keeps the image small).
@@ -31,22 +37,26 @@ torch
 """
 
 # In an otter test file, a case that is hidden (`hidden=True`, or `'hidden': True` in otter's
-# older format). The first cell of a student notebook looks for it; so do the tests.
+# older format). The tests look for it.
 HIDDEN_CASE = r"hidden\W*True"
 
+# The first code cell of every student notebook. CNN_COURSE_FILES may point elsewhere (a mirror,
+# or a local server in the tests). Files already there, such as a grader's tests, are left alone.
 SETUP_CELL = """\
-# Run this cell first; do not edit it. It installs the grading tool where it is missing
-# (on Colab) and writes this exercise's public tests next to the notebook. A grader's copy
-# of a test (one with hidden cases, as under otter run or Gradescope) is left as it is.
-import importlib.util, pathlib, re, subprocess, sys
-if importlib.util.find_spec("otter") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "otter-grader=={version}"], check=True)
-for _name, _text in {files}.items():
-    _path = pathlib.Path(_name)
-    if _path.exists() and re.search(r"{hidden_case}", _path.read_text(encoding="utf-8")):
-        continue
-    _path.parent.mkdir(parents=True, exist_ok=True)
-    _path.write_text(_text, encoding="utf-8")
+# Run this cell first; do not edit it. It installs the grading tool where it is missing and,
+# where this exercise's public tests and checks are not beside the notebook (on Colab), it
+# downloads them from the course's repository.
+import os, pathlib, subprocess, sys, urllib.request
+try:
+    import otter
+except ImportError:
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "otter-grader=={version}"])
+URL = "{url}"
+FILES = os.environ.get("CNN_COURSE_FILES", URL)
+for name in {names}:
+    if not pathlib.Path(name).exists():
+        pathlib.Path(name).parent.mkdir(exist_ok=True)
+        urllib.request.urlretrieve(f"{{FILES}}/{aid}/{{name}}", name)
 """
 
 
@@ -59,7 +69,7 @@ def run_otter_assign(aid, scratch):
     stage = Path(scratch) / "stage"
     stage.mkdir(parents=True)
     shutil.copy(master_path(aid), stage / f"{aid}.ipynb")
-    shutil.copy(CHECKS_MODULE, stage / "exercise_checks.py")
+    (stage / "exercise_checks.py").write_text(checks_bundle(aid), encoding="utf-8")
     (stage / "requirements.txt").write_text(GRADESCOPE_REQUIREMENTS)
     proc = subprocess.run(
         [sys.executable, "-m", "otter", "assign", f"{aid}.ipynb", "dist"],
@@ -76,21 +86,74 @@ def run_otter_assign(aid, scratch):
     return stage / "dist"
 
 
+def checks_bundle(aid):
+    """exercise_checks.py of an exercise: checks/core.py, then the chapter modules the chapter's
+    module imports from, then the chapter's module, as one file (relative imports removed).
+    A top-level name defined twice (other than FORBIDDEN) is an error: it would be shadowed."""
+    order = []
+
+    def visit(path):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                visit(CHECKS / f"{node.module}.py")
+        if path not in order:
+            order.append(path)
+
+    visit(checks_module(aid))
+    parts, defined = [], {}
+    for path in order:
+        source = path.read_text(encoding="utf-8")
+        lines = source.splitlines(keepends=True)
+        tree = ast.parse(source)
+        for node in reversed(tree.body):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                del lines[node.lineno - 1 : node.end_lineno]
+            elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                if node.name in defined:
+                    raise GenerateError(f"{path}: {node.name} is also defined in {defined[node.name]}")
+                defined[node.name] = path.name
+        parts.append(f"# ---------------------------------------------------------------- checks/{path.name}\n\n")
+        parts.append("".join(lines).rstrip() + "\n\n\n")
+    header = (
+        f'"""The checks of the {aid} exercise, written for students to read. Generated by\n'
+        f"`python -m autograder generate` from {', '.join(f'checks/{p.name}' for p in order)};\n"
+        'do not edit."""\n\n'
+    )
+    return header + "".join(parts).rstrip() + "\n"
+
+
 def public_files(student_dir):
-    """The files a student needs beside the notebook: public tests and the check helpers."""
+    """{relative path: text} of the files a student needs beside the notebook."""
     files = {f"tests/{p.name}": p.read_text() for p in sorted((student_dir / "tests").glob("*.py"))}
     files["exercise_checks.py"] = (student_dir / "exercise_checks.py").read_text()
-    return files
+    return dict(sorted(files.items()))
+
+
+def wrapped_list(items, indent, width=96):
+    """A Python list literal of strings, wrapped to `width` columns, continuation lines indented."""
+    lines, line = [], "["
+    for i, item in enumerate(items):
+        piece = json.dumps(item) + ("]" if i == len(items) - 1 else ",")
+        if len(line) + 1 + len(piece) + indent > width and line != "[":
+            lines.append(line)
+            line = " " * (indent + 1) + piece
+        else:
+            line += ("" if line == "[" else " ") + piece
+    return "\n".join([*lines, line]) if items else "[]"
 
 
 def student_notebook(aid, dist):
-    """otter's student notebook, made self-contained and deterministic."""
+    """otter's student notebook, title first, with the setup cell; deterministic."""
     student_dir = dist / "student"
     nb = nbformat.read(student_dir / f"{aid}.ipynb", as_version=4)
-    files = json.dumps(public_files(student_dir), indent=1, sort_keys=True)
-    setup = nbformat.v4.new_code_cell(SETUP_CELL.format(version=OTTER_VERSION, files=files, hidden_case=HIDDEN_CASE))
+    names = wrapped_list(list(public_files(student_dir)), indent=len("for name in "))
+    text = SETUP_CELL.format(version=OTTER_VERSION, url=raw_files_url(), names=names, aid=aid)
+    setup = nbformat.v4.new_code_cell(text)
     setup.metadata = {"tags": ["hide-input"], "deletable": False, "editable": False}
-    nb.cells.insert(0, setup)
+    title = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown")
+    title_cell = nb.cells.pop(title)
+    nb.cells[0:0] = [title_cell, setup]
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"{aid}-{i:03d}"
         if cell.cell_type == "code":
@@ -104,13 +167,24 @@ def student_notebook(aid, dist):
     return nb
 
 
+def write_student_files(aid, dist, exercises_root):
+    """The notebook and its public files into exercises_root/<id>/ (stale public files removed)."""
+    target = student_path(aid, exercises_root)
+    folder = target.parent
+    shutil.rmtree(folder / "tests", ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(student_notebook(aid, dist), target)
+    for name, text in public_files(dist / "student").items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    return target
+
+
 def generate(aid, exercises_root=EXERCISES, autograders=AUTOGRADERS):
     """Generate one assignment's student notebook (and its autograder). Returns the notebook path."""
     with tempfile.TemporaryDirectory() as scratch:
         dist = run_otter_assign(aid, scratch)
-        target = student_path(aid, exercises_root)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(student_notebook(aid, dist), target)
+        target = write_student_files(aid, dist, exercises_root)
         if autograders is not None:
             out = Path(autograders)
             out.mkdir(parents=True, exist_ok=True)
@@ -122,13 +196,70 @@ def generate(aid, exercises_root=EXERCISES, autograders=AUTOGRADERS):
     return target
 
 
+def inputs_digest(aid):
+    """A digest of everything `generate(aid)` reads: the master, the checks, the generator, the
+    repository settings (_config.yml) and the pinned packages (otter's version among them)."""
+    digest = hashlib.sha256(aid.encode())
+    for path in [
+        master_path(aid),
+        *sorted(CHECKS.glob("*.py")),
+        Path(__file__),
+        ROOT / "_config.yml",
+        ROOT / "requirements.txt",
+    ]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def cached_generation(aid, cache_root=AUTOGRADERS.parent / "generated"):
+    """A folder with exercises/<id>/ and autograder/<id>/ as `generate` writes them, reused
+    while inputs_digest(aid) is unchanged (otter assign takes half a minute an exercise)."""
+    folder = Path(cache_root) / aid / inputs_digest(aid)[:16]
+    if not (folder / "done").exists():
+        Path(cache_root).mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".{aid}-", dir=cache_root))
+        generate(aid, exercises_root=stage / "exercises", autograders=stage / "autograder")
+        (stage / "done").write_text(aid)
+        shutil.rmtree(folder.parent, ignore_errors=True)  # older digests of this exercise
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            stage.rename(folder)
+        except OSError:  # another process put it there first
+            shutil.rmtree(stage, ignore_errors=True)
+    return folder
+
+
+def install_generated(aid):
+    """`make notebooks` for one exercise: exercises/<id>/ and _build/autograder/ from the cached
+    generation (generated first if the inputs changed). Returns the student notebook's path."""
+    folder = cached_generation(aid)
+    target = student_path(aid)
+    shutil.rmtree(target.parent / "tests", ignore_errors=True)
+    for name, data in student_files(aid, folder / "exercises").items():
+        (target.parent / name).parent.mkdir(parents=True, exist_ok=True)
+        (target.parent / name).write_bytes(data)
+    AUTOGRADERS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(folder / "autograder" / f"{aid}-autograder.zip", AUTOGRADERS / f"{aid}-autograder.zip")
+    shutil.rmtree(AUTOGRADERS / aid, ignore_errors=True)
+    shutil.copytree(folder / "autograder" / aid, AUTOGRADERS / aid)
+    return target
+
+
+def student_files(aid, exercises_root=EXERCISES):
+    """{relative path: bytes} of everything in exercises_root/<id>/ that generate writes."""
+    folder = Path(exercises_root) / aid
+    paths = [student_path(aid, exercises_root), folder / "exercise_checks.py", *sorted(folder.glob("tests/*.py"))]
+    return {str(p.relative_to(folder)): p.read_bytes() for p in paths if p.exists()}
+
+
 def stale(aid):
-    """None if exercises/<id>/<id>.ipynb is what `generate` writes; else a one-line reason."""
+    """None if exercises/<id>/ holds what `generate` writes; else a one-line reason."""
     committed = student_path(aid)
     if not committed.exists():
         return f"{committed}: missing; run `make notebooks`"
-    with tempfile.TemporaryDirectory() as tmp:
-        fresh = generate(aid, exercises_root=tmp, autograders=None)
-        if fresh.read_bytes() != committed.read_bytes():
-            return f"{committed}: stale (differs from solutions/{aid}.ipynb); run `make notebooks`"
+    fresh, now = student_files(aid, cached_generation(aid) / "exercises"), student_files(aid)
+    for name in sorted(set(fresh) | set(now)):
+        if fresh.get(name) != now.get(name):
+            state = "missing" if name not in now else "not generated" if name not in fresh else "stale"
+            return f"{committed.parent / name}: {state} (differs from solutions/{aid}.ipynb); run `make notebooks`"
     return None

@@ -22,6 +22,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from .paths import CHECKS
+
 MODULES = [
     "__init__.py",
     "wire.py",
@@ -94,6 +96,8 @@ def build(aid, output=None, timeout=10.0, cell_timeout=60.0, memory_mb=2048):
                 z.writestr(_entry(info.filename, info), data)
             for name in MODULES:
                 z.writestr(_entry(f"autograder/{name}"), (Path(__file__).parent / name).read_bytes())
+            for path in sorted(CHECKS.glob("*.py")):  # forbidden.py reads the exercises' lists there
+                z.writestr(_entry(f"checks/{path.name}"), path.read_bytes())
             z.writestr(_entry(CONFIG), json.dumps(config, indent=1, sort_keys=True) + "\n")
         os.replace(staged, output)
     return output

@@ -249,6 +249,7 @@ class Zygote:
     def fork(self, limits, hidden):
         workdir = tempfile.mkdtemp(prefix="student-", dir=self.scratch)
         os.chmod(workdir, 0o700)
+        self.seed(workdir)
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             reply = self.request(
@@ -257,6 +258,18 @@ class Zygote:
         finally:
             theirs.close()
         return reply["pid"], mine, workdir
+
+    def seed(self, workdir):
+        """Put beside the notebook what a student's folder holds, so that its first cell finds
+        its files and downloads nothing: the exercise's checks (public) and, in place of the
+        test files, a line saying they are the grader's (the hidden tests never go there)."""
+        tests = Path(self.config["tests"])
+        checks = tests.parent / "exercise_checks.py"
+        if checks.exists():
+            shutil.copy(checks, os.path.join(workdir, "exercise_checks.py"))
+        os.makedirs(os.path.join(workdir, "tests"))
+        for path in sorted(tests.glob("*.py")):
+            Path(workdir, "tests", path.name).write_text("# The grader runs this question's tests itself.\n")
 
     def end(self, pid, kill):
         try:
@@ -721,6 +734,9 @@ class Worker:
                     outcome.questions.append(QuestionOutcome(tf.name, 0, tf.possible, gpu_skipped=True))
                     continue
                 session.hits = []
+                for value in session.environment().values():  # what the tests' expect_allowed reports
+                    if getattr(value, "_grading_session", None) is session:
+                        value.forbidden_uses = list(static.get(tf.name, []))
                 cases, results = [], []
                 for tc in tf.test_cases:
                     env = session.environment()

@@ -6,7 +6,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
 AUTOGRADERS = ROOT / "_build" / "autograder"
-CHECKS_MODULE = ROOT / "cnn_course" / "checks.py"
+CHECKS = ROOT / "checks"  # the tests' helpers: core.py and one module per chapter
 OTTER_VERSION = "7.0.0"
 
 
@@ -25,3 +25,8 @@ def master_path(aid):
 
 def student_path(aid, root=EXERCISES):
     return Path(root) / aid / f"{aid}.ipynb"
+
+
+def checks_module(aid):
+    """The chapter's check module, checks/<id with underscores>.py."""
+    return CHECKS / f"{aid.replace('-', '_')}.py"

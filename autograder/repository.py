@@ -24,6 +24,16 @@ def repository():
     return repo["url"].rstrip("/"), repo.get("branch", "main")
 
 
+def raw_files_url():
+    """Where a student notebook downloads its public files from: the exercises/ folder of the
+    configured (public) repository, as raw files. Only GitHub URLs are known here."""
+    url, branch = repository()
+    match = re.fullmatch(r"https://github\.com/([^/]+)/([^/]+?)(\.git)?", url)
+    if not match:
+        raise SystemExit(f"{ROOT / '_config.yml'}: repository.url {url} is not https://github.com/OWNER/REPO")
+    return f"https://raw.githubusercontent.com/{match[1]}/{match[2]}/{branch}/exercises"
+
+
 def install_spec():
     url, branch = repository()
     return f'"cnn-course @ git+{url}@{branch}"'

@@ -20,18 +20,19 @@ show such a file as a GPU measurement).
 """
 
 import argparse
-import importlib
 import inspect
 import json
 import sys
 import time
 import traceback
+import types
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cnn_course import checks, timing  # noqa: E402
+from checks import gpu as checks  # noqa: E402
+from cnn_course import timing  # noqa: E402
 
 MASTER = ROOT / "solutions" / "gpu.ipynb"
 
@@ -77,7 +78,11 @@ def master_parts(path=MASTER):
 
 def run_answer_key(path=MASTER):
     """Every test of the master against its answer key: {question: {test: "passed" or the failure}}."""
-    sys.modules["exercise_checks"] = importlib.import_module("cnn_course.checks")
+    from autograder.generate import checks_bundle
+
+    module = types.ModuleType("exercise_checks")
+    exec(compile(checks_bundle("gpu"), "exercise_checks.py", "exec"), module.__dict__)
+    sys.modules["exercise_checks"] = module
     setup, solutions, tests = master_parts(path)
     env = {}
     for source in setup + solutions:

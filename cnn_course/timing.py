@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .checks import float32_mode
 from .reference import conv2d, conv2d_flops, conv2d_im2col, conv2d_torch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +32,37 @@ LAYERS = {
     "small": ((8, 3, 32, 32), (16, 3, 3, 3), 1, 1),  # a first layer on CIFAR-sized images
     "ResNet-like": ((32, 64, 56, 56), (64, 64, 3, 3), 1, 1),  # a 3x3 layer of ResNet's first stage
 }
+
+
+def float32_mode(tf32):
+    """A context in which float32 matrix products and cuDNN convolutions may use TF32 (tf32=True)
+    or must not (tf32=False); the previous settings come back afterwards. Uses the calls that keep
+    PyTorch's old and new precision settings in step (torch 2.9 and later refuse a mix)."""
+    import contextlib
+    import warnings
+
+    import torch
+
+    @contextlib.contextmanager
+    def mode():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            matmul = torch.get_float32_matmul_precision()
+            try:
+                cudnn = torch.backends.cudnn.allow_tf32
+            except RuntimeError:  # set through the new API elsewhere: restore PyTorch's default
+                cudnn = True
+            torch.set_float32_matmul_precision("high" if tf32 else "highest")
+            torch.backends.cudnn.allow_tf32 = bool(tf32)
+        try:
+            yield
+        finally:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                torch.set_float32_matmul_precision(matmul)
+                torch.backends.cudnn.allow_tf32 = cudnn
+
+    return mode()
 
 
 def cuda_available():

@@ -8,21 +8,37 @@ import pytest
 matplotlib.use("Agg")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from autograder.generate import generate  # noqa: E402
+from autograder.generate import cached_generation  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def generated(tmp_path_factory):
-    """generated(aid) runs `otter assign` on that master once per session and returns a folder
-    with exercises/<id>/<id>.ipynb and autograder/<id>/tests/*.py (hidden tests included).
-    Generating fails if the answer key fails one of its own tests."""
-    root = tmp_path_factory.mktemp("generated")
-    done = set()
+def student_tree(tmp_path_factory):
+    """The student tree, as `python -m autograder publish` writes it (what the public repository holds)."""
+    from autograder.publish import publish
 
-    def get(aid):
-        if aid not in done:
-            generate(aid, exercises_root=root / "exercises", autograders=root / "autograder")
-            done.add(aid)
-        return root
+    return publish(tmp_path_factory.mktemp("published") / "student")
 
-    return get
+
+@pytest.fixture(scope="session")
+def files_server(student_tree):
+    """A local web server for the student tree's exercises/ folder: the URL a student notebook's
+    first cell downloads its public files from (CNN_COURSE_FILES), as from GitHub on Colab."""
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(student_tree / "exercises"))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def generated():
+    """generated(aid) returns a folder with exercises/<id>/<id>.ipynb (and the public files) and
+    autograder/<id>/tests/*.py (hidden tests included), as `otter assign` writes them from the
+    master, reused from _build/generated/ while the master, the checks and the generator are
+    unchanged. Generating fails if the answer key fails one of its own tests."""
+    return cached_generation

@@ -17,6 +17,8 @@ from autograder import master
 from autograder.paths import ROOT, assignment_ids, master_path
 from autograder.repository import repository
 
+pytestmark = pytest.mark.slow  # a browser, a book build or batch grading: not in `make test-fast`
+
 HTML = ROOT / "_build" / "html"
 
 

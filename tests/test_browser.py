@@ -30,6 +30,8 @@ from autograder import master
 from autograder.paths import ROOT, assignment_ids, master_path
 from autograder.repository import repository
 
+pytestmark = pytest.mark.slow  # a browser, a book build or batch grading: not in `make test-fast`
+
 SCREENSHOTS = Path(os.environ.get("SCREENSHOTS_DIR", ROOT / "_build" / "screenshots"))
 CHROMIUM_ARGS = [
     "--headless",

@@ -18,8 +18,10 @@ The cell runs unchanged; git, through GIT_CONFIG_* environment variables in the 
 (url.<local>.insteadOf <repository URL>), fetches that URL from a local git repository made
 from the working tree (the files git would commit, on a branch named as configured). pip then
 clones and builds the package from it exactly as it would from GitHub, its dependencies
-resolved against what Colab has. Student notebooks' first cell installs otter-grader==7.0.0
-from PyPI for real.
+resolved against what Colab has. The git repository and the files served are the student tree
+(`python -m autograder publish`), as the public repository holds it. Student notebooks' first
+cell installs otter-grader==7.0.0 from PyPI for real, and downloads its public files from a
+local web server (CNN_COURSE_FILES) in place of raw.githubusercontent.com.
 """
 
 import os
@@ -41,6 +43,7 @@ COLAB_VENV = ROOT / ".venv-colab"
 # (torch pinned: an unpinned torch pulls a multi-GB CUDA build). Colab has scikit-learn too.
 COLAB_PACKAGES = ["numpy", "torch", "matplotlib", "ipywidgets", "scikit-learn", "ipykernel"]
 CELL_TIMEOUT = 600
+pytestmark = pytest.mark.slow
 
 
 def notebooks():
@@ -91,19 +94,12 @@ def colab_base():
 
 
 @pytest.fixture(scope="session")
-def local_remote(tmp_path_factory):
-    """A git repository holding the working tree as it would be committed, on the configured
-    branch: what `git+<repository URL>@<branch>` fetches, as seen from here."""
+def local_remote(tmp_path_factory, student_tree):
+    """A git repository holding the student tree (what the public repository holds), on the
+    configured branch: what `git+<repository URL>@<branch>` fetches, as seen from here."""
     url, branch = repository()
     repo = tmp_path_factory.mktemp("remote") / "cnn-course"
-    listed = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout.split("\0")
-    for rel in filter(None, listed):
-        src = ROOT / rel
-        if src.is_file():
-            (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, repo / rel)
+    shutil.copytree(student_tree, repo)
     git = ["git", "-c", "user.name=colab-check", "-c", "user.email=colab-check@localhost", "-c", "init.defaultBranch=x"]
     subprocess.run([*git, "init", "-q", "-b", branch], cwd=repo, check=True)
     subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
@@ -120,7 +116,7 @@ def layered_env(base_python, where):
     return env_dir, python
 
 
-def kernel_env(env_dir, remote):
+def kernel_env(env_dir, remote, files_url):
     """The kernel's environment: this process's, minus the repository's venv and anything that
     would let it import the course from here, plus git's URL rewrite to the local remote."""
     url, repo = remote
@@ -139,6 +135,7 @@ def kernel_env(env_dir, remote):
             "GIT_CONFIG_VALUE_0": url,
             "GIT_TERMINAL_PROMPT": "0",
             "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            "CNN_COURSE_FILES": files_url,  # raw.githubusercontent.com/<repo>/<branch>/exercises, from here
         }
     )
     return env
@@ -153,7 +150,9 @@ def _failure(nb):
 
 
 @pytest.mark.parametrize("notebook", notebooks())
-def test_notebook_runs_on_a_fresh_colab_runtime(notebook, colab_base, local_remote, tmp_path, monkeypatch):
+def test_notebook_runs_on_a_fresh_colab_runtime(
+    notebook, colab_base, local_remote, files_server, tmp_path, monkeypatch
+):
     work = tmp_path / "content"  # Colab's working folder is /content
     work.mkdir()
     assert not str(work).startswith(str(ROOT))
@@ -171,7 +170,7 @@ def test_notebook_runs_on_a_fresh_colab_runtime(notebook, colab_base, local_remo
     nb = nbformat.read(work / Path(notebook).name, as_version=4)
     client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="colab", resources={"metadata": {"path": str(work)}})
     try:
-        client.execute(env=kernel_env(env_dir, local_remote), cwd=str(work))
+        client.execute(env=kernel_env(env_dir, local_remote, files_server), cwd=str(work))
     except CellExecutionError:
         pass
     failure = _failure(nb)
@@ -188,7 +187,7 @@ def test_notebook_runs_on_a_fresh_colab_runtime(notebook, colab_base, local_remo
         [str(python), "-m", "pip", "list", "--path", _site_packages(python), "--format=freeze"],
         capture_output=True,
         text=True,
-        env=kernel_env(env_dir, local_remote),
+        env=kernel_env(env_dir, local_remote, files_server),
     ).stdout
     if notebook.startswith("lectures/"):
         assert "cnn-course==" in installed.lower() or "cnn_course==" in installed.lower(), (

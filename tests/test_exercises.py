@@ -1,6 +1,7 @@
 """Every exercise: generated from its master, current, leak-free, and its tests catch the classic mistakes."""
 
 import importlib
+import os
 import re
 import shutil
 import subprocess
@@ -112,25 +113,33 @@ def test_classic_mistake_fails_with_a_pointed_message(aid, question, functions, 
 
 
 @pytest.mark.parametrize("aid", IDS)
-def test_first_cell_keeps_a_graders_hidden_tests(aid, generated, tmp_path):
+def test_first_cell_keeps_a_graders_hidden_tests(aid, generated, files_server, tmp_path):
     """Where tests/ already holds the grader's copy of a test (public and hidden cases, as under
-    otter run or Gradescope), the student notebook's first cell leaves it alone; it writes the
-    public tests that are missing and replaces stale public ones."""
+    otter run or Gradescope), the student notebook's first cell leaves it alone; it downloads
+    only the public files that are missing, and they are the committed ones."""
     graded = sorted((generated(aid) / "autograder" / aid / "tests").glob("*.py"))
     with_hidden = [p for p in graded if re.search(HIDDEN_CASE, p.read_text())]
     assert with_hidden, "every exercise has hidden tests"
     (tmp_path / "tests").mkdir()
     shutil.copy(with_hidden[0], tmp_path / "tests" / with_hidden[0].name)
-    stale_public = next((p for p in graded if p != with_hidden[0]), None)
-    if stale_public:
-        (tmp_path / "tests" / stale_public.name).write_text("an old public test\n")
-    first_cell = nbformat.read(student_path(aid), as_version=4).cells[0].source
-    subprocess.run([sys.executable, "-c", first_cell], cwd=tmp_path, check=True, timeout=120)
+    first_cell = nbformat.read(student_path(aid), as_version=4).cells[1].source
+    env = {**os.environ, "CNN_COURSE_FILES": files_server}
+    subprocess.run([sys.executable, "-c", first_cell], cwd=tmp_path, check=True, timeout=120, env=env)
     assert (tmp_path / "tests" / with_hidden[0].name).read_text() == with_hidden[0].read_text()
-    for p in graded:
-        if p != with_hidden[0]:
-            written = (tmp_path / "tests" / p.name).read_text()
-            assert "hidden" in written and not re.search(HIDDEN_CASE, written), p.name
+    committed = student_path(aid).parent
+    for name in ["exercise_checks.py", *(f"tests/{p.name}" for p in graded if p != with_hidden[0])]:
+        assert (tmp_path / name).read_text() == (committed / name).read_text(), name
+        assert not re.search(HIDDEN_CASE, (tmp_path / name).read_text()), name
+
+
+@pytest.mark.parametrize("aid", IDS)
+def test_first_cell_is_short_enough_to_read(aid):
+    """A student reads the first cell before running it: at most 15 lines, none over 100
+    characters; the exercise's title comes before it."""
+    nb = nbformat.read(student_path(aid), as_version=4)
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# "), "the title comes first"
+    lines = nb.cells[1].source.splitlines()
+    assert len(lines) <= 15 and max(map(len, lines)) <= 100, (len(lines), max(map(len, lines)))
 
 
 def _run_notebook(path, cwd):
@@ -150,11 +159,13 @@ def _check_outputs(nb, with_questions=False):
     return texts
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("aid", IDS)
-def test_student_notebook_runs_alone_and_checks_work(aid, tmp_path):
+def test_student_notebook_runs_alone_and_checks_work(aid, files_server, tmp_path, monkeypatch):
     """Copied alone into an empty folder (as on Colab), the student notebook runs top to
-    bottom; its checks fail while the answers are `...`, and pass once the answer key's
-    code is put in the answer cells."""
+    bottom, downloading its public files; its checks fail while the answers are `...`, and
+    pass once the answer key's code is put in the answer cells."""
+    monkeypatch.setenv("CNN_COURSE_FILES", files_server)
     work = tmp_path / aid
     work.mkdir()
     shutil.copy(student_path(aid), work / f"{aid}.ipynb")
@@ -181,3 +192,71 @@ def test_student_notebook_runs_alone_and_checks_work(aid, tmp_path):
 def test_lectures_install_from_the_configured_repository():
     assert lecture_paths(), "no lectures"
     assert [p for p in map(install_cell_problem, lecture_paths()) if p] == []
+
+
+# Answers that call what their exercise forbids: (exercise, question, the name the message gives, code).
+FORBIDDEN_ANSWERS = [
+    (
+        "convolution",
+        "q1",
+        "torch.nn.functional.conv2d",
+        """
+import numpy as np
+import torch.nn.functional as F
+import torch
+def corr2d(image, kernel):
+    t = lambda a: torch.as_tensor(np.asarray(a, dtype=float))[None, None]
+    return F.conv2d(t(image), t(kernel))[0, 0].numpy()
+""",
+    ),
+    (
+        "channels",
+        "q1",
+        "torch.conv2d",
+        """
+import numpy as np
+import torch
+def _layer(x, w, b, stride, padding):
+    t = lambda a: None if a is None else torch.as_tensor(np.asarray(a, dtype=float))
+    return torch.conv2d(t(x), t(w), t(b), stride, padding).numpy()
+def conv2d(x, w, b=None, stride=1, padding=0):
+    return _layer(x, w, b, stride, padding)
+""",
+    ),
+    (
+        "pooling",
+        "q1",
+        "torch.nn.functional.max_pool2d",
+        """
+import numpy as np
+from torch.nn.functional import max_pool2d as pool
+import torch
+def max_pool2d(x, kernel_size, stride=None):
+    return pool(torch.as_tensor(np.asarray(x, dtype=float)), kernel_size, stride).numpy()
+""",
+    ),
+    (
+        "translation-invariance",
+        "q1",
+        "torch.nn.functional.pad",
+        """
+import numpy as np
+import torch
+import torch.nn.functional as F
+def shift_image(image, dy, dx):
+    t = torch.as_tensor(np.asarray(image, dtype=float))[None, None]
+    return F.pad(t, (dx, -dx, dy, -dy))[0, 0].numpy()
+""",
+    ),
+]
+
+
+@pytest.mark.parametrize("aid, question, used, source", FORBIDDEN_ANSWERS, ids=[a[0] for a in FORBIDDEN_ANSWERS])
+def test_forbidden_function_fails_the_local_check(aid, question, used, source):
+    """A student's grader.check runs the public tests (exercises/<id>/tests, beside the notebook):
+    an answer that calls a forbidden function fails them, with a message that names it."""
+    env = {**master.answer_key(master_path(aid))}
+    exec(compile(source, "<answer cell>", "exec"), env)
+    (result,) = [q for q in run_tests(student_path(aid).parent / "tests", env) if q.name == question]
+    messages = [c.message for c in result.failures()]
+    assert result.score < result.possible and any(used in m and "forbids" in m for m in messages), messages

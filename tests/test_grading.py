@@ -24,6 +24,8 @@ from autograder import wire
 from autograder.forbidden import forbidden_for, static_violations
 from autograder.paths import ROOT
 
+pytestmark = pytest.mark.slow  # a browser, a book build or batch grading: not in `make test-fast`
+
 FULL = 13  # q1: 8 tests, q2: 5 tests, one point each
 RUN = [sys.executable, "-m", "autograder", "grade"]
 LIMITS = ["--timeout", "4", "--cell-timeout", "10", "--memory", "1024"]

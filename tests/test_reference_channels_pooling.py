@@ -1,5 +1,5 @@
 """Channels and pooling: the references against PyTorch (float64) and the decks' worked examples,
-the torch helpers and mistake diagnosis in checks.py, and the small networks of the pooling chapter."""
+the torch helpers and mistake diagnosis of checks/, and the small networks of the pooling chapter."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnn_course import checks, models
+from checks import channels, core, pooling
+from cnn_course import models
 from cnn_course.reference import avg_pool2d, conv2d, conv2d_fast, corr2d, max_pool2d
 
 
@@ -183,24 +184,22 @@ def test_pooling_loses_information():
     np.testing.assert_array_equal(max_pool2d(a[None, None], 2), max_pool2d(b[None, None], 2))
 
 
-# --- checks.py: torch helpers and mistake diagnosis
+# --- checks/: torch helpers and mistake diagnosis
 
 
 def test_torch_helpers_agree_with_the_references():
     rng = np.random.default_rng(4)
     x, w, b = rng.normal(size=(2, 3, 7, 8)), rng.normal(size=(4, 3, 2, 3)), rng.normal(size=4)
-    np.testing.assert_allclose(
-        checks.torch_conv2d(x, w, b, (2, 1), (1, 0)), conv2d(x, w, b, (2, 1), (1, 0)), atol=1e-12
-    )
-    np.testing.assert_allclose(checks.torch_max_pool2d(x, (2, 3)), max_pool2d(x, (2, 3)), atol=1e-12)
-    np.testing.assert_allclose(checks.torch_avg_pool2d(x, 2, stride=(1, 2)), avg_pool2d(x, 2, (1, 2)), atol=1e-12)
+    np.testing.assert_allclose(core.torch_conv2d(x, w, b, (2, 1), (1, 0)), conv2d(x, w, b, (2, 1), (1, 0)), atol=1e-12)
+    np.testing.assert_allclose(pooling.torch_max_pool2d(x, (2, 3)), max_pool2d(x, (2, 3)), atol=1e-12)
+    np.testing.assert_allclose(pooling.torch_avg_pool2d(x, 2, stride=(1, 2)), avg_pool2d(x, 2, (1, 2)), atol=1e-12)
 
 
 def test_check_conv2d_passes_the_reference_and_names_mistakes():
     rng = np.random.default_rng(5)
     x, w, b = rng.normal(size=(2, 3, 6, 4)), rng.normal(size=(3, 3, 2, 2)), rng.normal(size=3)
-    checks.check_conv2d(conv2d, x, w, b, stride=(2, 1), padding=1)
-    checks.check_conv2d(conv2d, x, w)
+    channels.check_conv2d(conv2d, x, w, b, stride=(2, 1), padding=1)
+    channels.check_conv2d(conv2d, x, w)
     cases = [
         (
             lambda x, w, b=None, stride=1, padding=0: conv2d(x[:, :1], w[:, :1], b, stride, padding),
@@ -214,26 +213,26 @@ def test_check_conv2d_passes_the_reference_and_names_mistakes():
     ]
     for wrong, fragment in cases:
         with pytest.raises(AssertionError, match=fragment):
-            checks.check_conv2d(wrong, x, w, b)
+            channels.check_conv2d(wrong, x, w, b)
     with pytest.raises(AssertionError, match="raised ZeroDivisionError"):
-        checks.check_conv2d(lambda *a, **k: 1 / 0, x, w)
+        channels.check_conv2d(lambda *a, **k: 1 / 0, x, w)
     with pytest.raises(AssertionError, match="returned None"):
-        checks.check_conv2d(lambda *a, **k: None, x, w)
+        channels.check_conv2d(lambda *a, **k: None, x, w)
 
 
 def test_check_pool2d_passes_the_reference_and_names_mistakes():
     rng = np.random.default_rng(6)
     x = rng.normal(size=(2, 2, 7, 9))
-    checks.check_pool2d(max_pool2d, "max", x, (2, 3))
-    checks.check_pool2d(avg_pool2d, "avg", x, 3, stride=(2, 1))
+    pooling.check_pool2d(max_pool2d, "max", x, (2, 3))
+    pooling.check_pool2d(avg_pool2d, "avg", x, 3, stride=(2, 1))
     with pytest.raises(AssertionError, match="uses stride 1 when stride is None"):
-        checks.check_pool2d(lambda x, k, stride=None: max_pool2d(x, k, 1), "max", x, 2)
+        pooling.check_pool2d(lambda x, k, stride=None: max_pool2d(x, k, 1), "max", x, 2)
     with pytest.raises(AssertionError, match="floor mode gives"):
-        checks.check_pool2d(
+        pooling.check_pool2d(
             lambda x, k, stride=None: max_pool2d(np.pad(x, ((0, 0), (0, 0), (0, 1), (0, 1))), k), "max", x, 2
         )
     with pytest.raises(AssertionError, match="without dividing"):
-        checks.check_pool2d(lambda x, k, stride=None: avg_pool2d(x, k, stride) * 4, "avg", x, 2)
+        pooling.check_pool2d(lambda x, k, stride=None: avg_pool2d(x, k, stride) * 4, "avg", x, 2)
 
 
 # --- the networks of the pooling chapter

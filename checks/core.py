@@ -1,0 +1,424 @@
+"""The core of every exercise's checks: calling a student's function, comparing arrays, naming
+classic mistakes, the PyTorch oracle, and the functions an exercise forbids.
+
+Each exercise's tests import `exercise_checks`, a file written next to the student notebook:
+this module followed by the chapter's own module (checks/<chapter>.py), joined by
+`python -m autograder generate`. So these modules may import only the standard library, numpy
+and, lazily, torch. Each check raises AssertionError with one message that says what was
+called, what came back and what was expected: the shape, the first wrong element, or the
+changed input. Expected values are always computed before the student's function runs, from
+the test's own arrays, and the student's function gets copies: nothing it does to its
+arguments can move the expectation.
+"""
+
+import numpy as np
+
+ATOL = 1e-8
+UNSET = object()  # an argument a check leaves out of the call, so that the defaults get tested
+
+
+# ----------------------------------------------------------------------------- arguments and calls
+
+
+def pair(value):
+    """An int or an (h, w) pair -> (h, w) Python ints, as torch reads stride and padding."""
+    h, w = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    return int(h), int(w)
+
+
+def given(*named):
+    """The (name, value) pairs whose value is not UNSET, as a dict: the arguments a check passes."""
+    return {name: value for name, value in named if value is not UNSET}
+
+
+def call_text(name, args, kwargs=None):
+    """How a function was called, arrays shown by their shapes: call_text("corr2d", [("image", X)])
+    -> "corr2d(image (3, 4))". args: (name, value) pairs; kwargs: a dict."""
+
+    def show(v):
+        return str(tuple(int(d) for d in v.shape)) if isinstance(v, np.ndarray) else repr(v)
+
+    parts = [f"{arg} {show(v)}" if isinstance(v, np.ndarray) else show(v) for arg, v in args]
+    parts += [f"{k}={show(v)}" for k, v in (kwargs or {}).items()]
+    return f"{name}({', '.join(parts)})"
+
+
+def _copy(value):
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
+def run_student(fn, call, args=(), kwargs=None, notes=(), hint=""):
+    """fn(*args, **kwargs) on copies of the arrays; an exception becomes a failure naming the call.
+
+    notes: (exception classes, words, text): the text is added when the exception is one of
+    those classes and its message holds one of the words (or words is empty).
+    """
+    try:
+        return fn(*[_copy(v) for v in args], **{k: _copy(v) for k, v in (kwargs or {}).items()})
+    except Exception as e:  # the student's function may raise anything: say which call, what, and why
+        said = [
+            text
+            for kinds, words, text in notes
+            if isinstance(e, kinds) and (not words or any(w in str(e).lower() for w in words))
+        ]
+        extra = f" (hint: {'; '.join(said)})" if said else ""
+        raise AssertionError(f"{call} raised {type(e).__name__}: {e}{extra}{hint}") from None
+
+
+# ----------------------------------------------------------------------------- comparing results
+
+
+def as_float(got):
+    """got as a float array, or None when it is not an array of numbers."""
+    try:
+        return np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        return None
+
+
+def result_array(got, call):
+    """got as a float array; a failure naming the call when it is None or not numbers."""
+    if got is None:
+        raise AssertionError(f"{call} returned None: is there a `return` at the end of your function?")
+    arr = as_float(got)
+    if arr is None:
+        raise AssertionError(f"{call} returned {type(got).__name__}, which is not an array of numbers")
+    return arr
+
+
+def same(a, b, atol=ATOL):
+    """Same shape and every element within atol."""
+    return np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=0, atol=atol)
+
+
+def expect_array(got, expected, call, atol=ATOL):
+    """Assert that `got` is a float array equal to `expected` within `atol`.
+
+    call: how the function was called, e.g. "corr2d(image (3, 4), kernel (2, 2))".
+    """
+    expected = np.asarray(expected, dtype=float)
+    if got is None:
+        raise AssertionError(f"{call} returned None: is there a `return` at the end of your function?")
+    got_arr = as_float(got)
+    if got_arr is None:
+        raise AssertionError(f"{call} returned {type(got).__name__}, which is not an array of numbers")
+    if got_arr.shape != expected.shape:
+        hint = ""
+        if got_arr.shape == expected.shape[::-1]:
+            hint = " (rows and columns swapped?)"
+        elif got_arr.ndim == expected.ndim and all(abs(g - e) == 1 for g, e in zip(got_arr.shape, expected.shape)):
+            hint = " (off by one: output size is H - kh + 1?)"
+        raise AssertionError(f"{call} returned shape {got_arr.shape}; expected {expected.shape}{hint}")
+    close = np.isclose(got_arr, expected, rtol=0, atol=atol)
+    if not close.all():
+        bad = np.argwhere(~close)
+        idx = tuple(int(v) for v in bad[0])
+        raise AssertionError(
+            f"{call}: element {list(idx)} is {got_arr[idx]:.6g}; expected {expected[idx]:.6g} "
+            f"({len(bad)} of {expected.size} elements differ by more than {atol:g})"
+        )
+
+
+def expect_nchw(got, expected, call, atol=ATOL):
+    """expect_array for (N, C, H, W) results, with hints about the usual shape mistakes."""
+    expected = np.asarray(expected, dtype=float)
+    arr = None if got is None else as_float(got)
+    shape = None if arr is None else arr.shape
+    if shape is not None and shape != expected.shape:
+        N, C, H, W = expected.shape
+        hint = ""
+        if shape == (C, H, W) or shape == (H, W):
+            hint = f" (the batch axis is missing: return (N, C, H', W') even when N == {N})"
+        elif shape == (N, H, W, C):
+            hint = " (channels last? the layout is (N, C, H', W'), as in torch)"
+        elif len(shape) == 4 and shape[:2] != (N, C):
+            hint = f" (the first two axes must be N = {N} images and C = {C} channels)"
+        elif len(shape) == 4 and (shape[2] > H or shape[3] > W):
+            hint = " (too many rows or columns: the output size is floor((H + 2p - k) / s) + 1)"
+        elif len(shape) == 4:
+            hint = " (too few rows or columns: the output size is floor((H + 2p - k) / s) + 1)"
+        raise AssertionError(f"{call} returned shape {shape}; expected {expected.shape}{hint}")
+    expect_array(got, expected, call, atol=atol)
+
+
+def first_match(got, candidates, want, atol=ATOL):
+    """The message of the first candidate (message, thunk) whose array equals `got` while it
+    differs from the right answer `want` (a mistake that gives the right answer here is no mistake)."""
+    for message, thunk in candidates:
+        try:
+            wrong = np.asarray(thunk(), dtype=float)
+        except Exception:  # a wrong variant that cannot be computed for these sizes
+            continue
+        if same(got, wrong, atol) and not same(wrong, want, atol):
+            return message
+    return None
+
+
+def pair_mistakes(name, given_value, right, compute):
+    """(message, thunk) candidates for an (h, w) argument used on one axis only, on both axes,
+    swapped, or ignored. right: the (h, w) it means; compute(pair) gives the result with that pair."""
+    a, c = right
+    is_pair = isinstance(given_value, (tuple, list))
+    rows = f"{name}[0] = {a}" if is_pair else f"{name} {a} too"
+    cols = f"{name}[1] = {c}" if is_pair else f"{name} {c} too"
+    none = 1 if name == "stride" else 0
+    options = [
+        ((a, none), f"applies the {name} to the rows only; the columns use {cols}"),
+        ((none, c), f"applies the {name} to the columns only; the rows use {rows}"),
+        ((a, a), f"uses {name}[0] = {a} on both axes; the columns use {name}[1] = {c}"),
+        ((c, c), f"uses {name}[1] = {c} on both axes; the rows use {name}[0] = {a}"),
+        (
+            (c, a),
+            f"swaps the {name} pair: {name}=({a}, {c}) means {a} for the rows (height) and {c} for the columns (width)",
+        ),
+        ((none, none), f"ignores the {name} (it was {given_value!r})"),
+    ]
+    return [(msg, (lambda v=v: compute(v))) for v, msg in options if v != right]
+
+
+# ----------------------------------------------------------------------------- inputs and outputs
+
+
+def expect_unchanged(before, after, name, call):
+    """Assert that an input array was not modified by the call. before: a copy taken first."""
+    if not np.array_equal(before, after):
+        raise AssertionError(f"{call} changed its input `{name}`: a function must not modify its arguments")
+
+
+def expect_answered(result, call):
+    """Assert that the call returned something. An answer cell still at `...` returns None and
+    leaves its inputs alone: the tests that check inputs are left unchanged give it no point."""
+    if result is None:
+        raise AssertionError(
+            f"{call} returned None: write the function first (this test checks that "
+            "a working answer leaves its inputs unchanged)"
+        )
+
+
+def expect_inputs_unchanged(fn, name, args, kwargs=None):
+    """Call fn on the test's own arrays (no copies) and assert that none of them changed, and
+    that the result is not one of them. args: (argument name, value) pairs."""
+    kwargs = kwargs or {}
+    call = call_text(name, args, kwargs)
+    before = [np.array(v, copy=True) if isinstance(v, np.ndarray) else v for _, v in args]
+    try:
+        result = fn(*[v for _, v in args], **kwargs)
+    except Exception as e:
+        raise AssertionError(f"{call} raised {type(e).__name__}: {e}") from None
+    for (arg, value), b4 in zip(args, before):
+        if isinstance(value, np.ndarray):
+            expect_unchanged(b4, value, arg, call)
+    expect_answered(result, call)
+    for arg, value in args:
+        if isinstance(value, np.ndarray) and isinstance(result, np.ndarray) and np.shares_memory(result, value):
+            raise AssertionError(
+                f"{call} returned its input `{arg}` itself (or a view of it): return a new array, "
+                "so that changing the result cannot change the caller's data"
+            )
+
+
+def expect_value_error(fn, call, why, *args, **kwargs):
+    """fn(*args, **kwargs) must raise ValueError. why: what is wrong with these arguments."""
+    try:
+        got = fn(*args, **kwargs)
+    except ValueError:
+        return
+    except Exception as e:
+        raise AssertionError(f"{call} raised {type(e).__name__}: {e}; it should raise ValueError ({why})") from None
+    raise AssertionError(f"{call} returned {got!r}; it should raise ValueError ({why})")
+
+
+def check_float_output(fn, call, *args, **kwargs):
+    """The result of fn(*args, **kwargs) on integer inputs must be a float array."""
+    got = run_student(fn, call, args, kwargs)
+    dtype = np.asarray(got).dtype
+    if not np.issubdtype(dtype, np.floating):
+        raise AssertionError(
+            f"{call} returned dtype {dtype}; the output must be a float array "
+            "(e.g. start from np.zeros(...), which is float)"
+        )
+
+
+def random_array(rng, *shape):
+    """Floats in [-1, 1) of the given shape from a numpy Generator."""
+    return rng.uniform(-1.0, 1.0, size=shape)
+
+
+# ----------------------------------------------------------------------------- the PyTorch oracle
+
+
+def torch_conv2d(x, w, b=None, stride=1, padding=0, groups=1):
+    """PyTorch's convolutional layer in float64 on the CPU (F.conv2d: a cross-correlation).
+
+    x: (N, C_in, H, W); w: (C_out, C_in // groups, kh, kw); b: (C_out,) or None;
+    stride, padding: int or (h, w). Returns the (N, C_out, H', W') numpy array.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    def t(a):  # a float64 copy, contiguous
+        return torch.as_tensor(np.array(a, dtype=np.float64))
+
+    bias = None if b is None else t(b)
+    return F.conv2d(t(x), t(w), bias, stride=pair(stride), padding=pair(padding), groups=groups).numpy()
+
+
+def torch_corr2d(image, kernel, stride=1, padding=0):
+    """torch_conv2d for one image and one kernel: image (H, W), kernel (kh, kw) -> (H', W')."""
+    return torch_conv2d(np.asarray(image)[None, None], np.asarray(kernel)[None, None], None, stride, padding)[0, 0]
+
+
+# ----------------------------------------------------------------------------- forbidden functions
+
+# What an exercise forbids: a dotted name of a function or class, a module (everything in it),
+# or a PyTorch operator pattern (`aten::conv*`, which the grader watches at run time). Each
+# chapter's module lists its own in FORBIDDEN; the grader reads the same list.
+TORCH_CONV = [
+    "torch.nn.functional.conv1d",
+    "torch.nn.functional.conv2d",
+    "torch.nn.functional.conv3d",
+    "torch.nn.functional.conv_transpose1d",
+    "torch.nn.functional.conv_transpose2d",
+    "torch.nn.functional.conv_transpose3d",
+    "torch.conv1d",
+    "torch.conv2d",
+    "torch.conv3d",
+    "torch.convolution",
+    "torch._convolution",
+    "torch.conv_transpose2d",
+    "torch.nn.Conv1d",
+    "torch.nn.Conv2d",
+    "torch.nn.Conv3d",
+    "torch.nn.ConvTranspose2d",
+    "torch.nn.LazyConv2d",
+    "aten::convolution*",
+    "aten::_convolution*",
+    "aten::conv[123]d*",
+    "aten::conv_transpose*",
+    "aten::cudnn_convolution*",
+    "aten::mkldnn_convolution*",
+    "aten::miopen_convolution*",
+    "aten::slow_conv*",
+    "aten::thnn_conv*",
+    "aten::_slow_conv*",
+    "aten::_nnpack_spatial_convolution*",
+]
+TORCH_POOL = [
+    "torch.nn.functional.max_pool1d",
+    "torch.nn.functional.max_pool2d",
+    "torch.nn.functional.max_pool3d",
+    "torch.nn.functional.avg_pool1d",
+    "torch.nn.functional.avg_pool2d",
+    "torch.nn.functional.avg_pool3d",
+    "torch.nn.functional.adaptive_max_pool2d",
+    "torch.nn.functional.adaptive_avg_pool2d",
+    "torch.nn.functional.lp_pool2d",
+    "torch.nn.functional.fractional_max_pool2d",
+    "torch.max_pool1d",
+    "torch.max_pool2d",
+    "torch.avg_pool1d",
+    "torch.adaptive_avg_pool1d",
+    "torch.nn.MaxPool2d",
+    "torch.nn.AvgPool2d",
+    "torch.nn.AdaptiveMaxPool2d",
+    "torch.nn.AdaptiveAvgPool2d",
+    "aten::*max_pool*",
+    "aten::*avg_pool*",
+    "aten::*lp_pool*",
+    "aten::*_pool2d*",
+]
+LIBRARIES = ["scipy.signal", "scipy.ndimage", "skimage", "cv2"]
+# The course's own code (the support package, and these checks) may not be imported by an answer.
+BLOCKED = ["cnn_course", "exercise_checks"]
+
+
+def _resolve(dotted):
+    """The object a dotted name names, or None where it does not exist (library not installed)."""
+    import importlib
+
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except Exception:  # not a module, or not installed
+            continue
+        try:
+            for attr in parts[cut:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return None
+        return obj
+    return None
+
+
+def _referenced(fn, seen=None):
+    """(name, object) for everything fn's code reaches by a global name and attribute lookups
+    (`F.conv2d`, `torch.nn.functional.conv2d`), and in turn what the functions of fn's own
+    module (the notebook) that it uses reach."""
+    import dis
+    import sys
+    import types
+
+    seen = set() if seen is None else seen
+    code, env = getattr(fn, "__code__", None), getattr(fn, "__globals__", None)
+    if code is None or env is None or id(code) in seen:
+        return []
+    seen.add(id(code))
+    found, codes = [], [code]
+    while codes:
+        c = codes.pop()
+        codes += [k for k in c.co_consts if isinstance(k, types.CodeType)]
+        current, label = None, None
+        for ins in dis.get_instructions(c):
+            if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME") and isinstance(ins.argval, str) and ins.argval in env:
+                current, label = env[ins.argval], ins.argval
+                found.append((label, current))
+            elif ins.opname in ("LOAD_ATTR", "LOAD_METHOD") and current is not None:
+                if not isinstance(current, (types.ModuleType, type)):
+                    current = None
+                    continue
+                current, label = getattr(current, ins.argval, None), f"{label}.{ins.argval}"
+                if current is not None:
+                    found.append((label, current))
+            elif ins.opname == "IMPORT_NAME":  # import inside the function
+                found.append((ins.argval, sys.modules.get(ins.argval) or types.ModuleType(ins.argval)))
+                current = None
+            elif ins.opname not in ("CACHE", "PRECALL", "EXTENDED_ARG", "PUSH_NULL"):
+                current = None
+    for _, value in list(found):
+        if isinstance(value, types.FunctionType) and value.__module__ == fn.__module__:
+            found += _referenced(value, seen)
+    return found
+
+
+def forbidden_uses(fn, forbidden):
+    """The forbidden entries that fn (or a function of the notebook it calls) names."""
+    import types
+
+    entries = [e for e in list(forbidden) + BLOCKED if not e.startswith("aten::")]
+    targets = [(e, _resolve(e)) for e in entries]
+    hits = []
+    for _, value in _referenced(fn):
+        module = value.__name__ if isinstance(value, types.ModuleType) else getattr(value, "__module__", None) or ""
+        for entry, target in targets:
+            if (target is not None and value is target) or module == entry or module.startswith(entry + "."):
+                hits.append(entry)
+                break
+    return list(dict.fromkeys(hits))
+
+
+def expect_allowed(fn, name, forbidden):
+    """Assert that fn uses nothing on the exercise's forbidden list, as the grader checks.
+
+    Under the course's grader, fn stands for the submitted function and carries the grader's
+    own findings (`forbidden_uses`: messages); in a notebook the function's code is looked at here.
+    """
+    if fn is None or not callable(fn):
+        raise AssertionError(f"{name} is not defined: run its cell first")
+    found = getattr(fn, "forbidden_uses", None)
+    if found is None:
+        found = [f"{name} uses {entry}, which this exercise forbids" for entry in forbidden_uses(fn, forbidden)]
+    if found:
+        raise AssertionError(
+            "; ".join(found) + ": write it yourself (a graded function that uses it earns 0 for its question)"
+        )

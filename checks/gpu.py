@@ -1,0 +1,417 @@
+"""Checks of the GPU exercise: im2col in numpy and in PyTorch, and a benchmark that waits for the GPU."""
+
+import numpy as np
+
+from .channels import check_conv2d
+from .core import ATOL, LIBRARIES, TORCH_CONV, UNSET, as_float, call_text, first_match, torch_conv2d
+
+FORBIDDEN = TORCH_CONV + LIBRARIES
+
+
+# Conventions of the GPU chapter's tests (the course's grader relies on them): a question whose
+# name ends in `_gpu` needs a CUDA GPU, and each of its tests starts with `require_gpu()`, so
+# that without one every test of it fails with a message that starts "skipped: no GPU". Timing
+# tests compare two functions measured alternately in the same run (ratios, medians, generous
+# factors), so that a busy machine slows both alike.
+
+GPU_SKIP = "skipped: no GPU"
+
+
+def require_gpu():
+    """Fail at once where torch sees no CUDA GPU: the message starts "skipped: no GPU"."""
+    import torch
+
+    if not torch.cuda.is_available():
+        raise AssertionError(
+            f"{GPU_SKIP}: torch.cuda.is_available() is False on this machine, so this question is not "
+            "graded here and awards nothing. Run it where there is an NVIDIA GPU "
+            "(on Colab: Runtime > Change runtime type > GPU, then run the notebook again)"
+        )
+
+
+def _gpu_sync():
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+def median_time(fn, *args, repeats=5, warmup=1):
+    """The tests' own clock: `warmup` untimed calls, then the median of `repeats` timed calls.
+    On a GPU it waits for the device (torch.cuda.synchronize) before reading the clock."""
+    import statistics
+    import time
+
+    for _ in range(warmup):
+        fn(*args)
+    _gpu_sync()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn(*args)
+        _gpu_sync()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def alternating_medians(fns, repeats=5, warmup=1, calls=None):
+    """Median seconds of each zero-argument function in `fns`, timed in turn (f0, f1, f0, f1, ...)
+    so that whatever else the machine is doing slows them all alike. In each of the `repeats`
+    rounds, fns[k] is timed calls[k] times (default once): give a fast function more calls, so
+    that a hiccup of the machine cannot move its median."""
+    import statistics
+    import time
+
+    calls = [1] * len(fns) if calls is None else calls
+    for fn in fns:
+        for _ in range(warmup):
+            fn()
+    _gpu_sync()
+    times = [[] for _ in fns]
+    for _ in range(repeats):
+        for fn, n, ts in zip(fns, calls, times):
+            for _ in range(n):
+                t0 = time.perf_counter()
+                fn()
+                _gpu_sync()
+                ts.append(time.perf_counter() - t0)
+    return [statistics.median(ts) for ts in times]
+
+
+def _im2col_candidates(x, w, b, stride, padding):
+    """Mistakes particular to im2col: rows of the column matrix in another order than the
+    weights, and the batch and channel axes mixed up when the product is reshaped."""
+    C_out, C_in, kh, kw = w.shape
+    order = (
+        "the rows of its column matrix are not in the order of w.reshape(C_out, -1), which lists "
+        "each filter's weights channel by channel, then row by row: row c*kh*kw + m*kw + k of the "
+        "columns must hold the input under weight w[o, c, m, k]"
+    )
+    c = []
+    if C_in > 1:
+        c += [
+            (
+                order,
+                lambda: torch_conv2d(
+                    x, w.reshape(C_out, kh * kw, C_in).transpose(0, 2, 1).reshape(w.shape), b, stride, padding
+                ),
+            ),
+            (order, lambda: torch_conv2d(x, w.transpose(0, 2, 3, 1).reshape(w.shape), b, stride, padding)),
+        ]
+    if kh > 1 and kw > 1:
+        c.append(
+            (
+                order + " (the kernel offsets (m, k) are listed column by column instead of row by row)",
+                lambda: torch_conv2d(x, w.reshape(C_out, C_in, kw, kh).transpose(0, 1, 3, 2), b, stride, padding),
+            )
+        )
+    if x.shape[0] > 1 and C_out > 1:
+
+        def mixed():
+            right = torch_conv2d(x, w, b, stride, padding)
+            N, _, Ho, Wo = right.shape
+            return right.reshape(N, C_out, Ho * Wo).transpose(1, 0, 2).reshape(right.shape)
+
+        c.append(
+            (
+                "mixes up the batch and channel axes: the product has shape (C_out, N * H_out * W_out) "
+                "(or (N, C_out, H_out * W_out)); reshaping alone does not turn (C_out, N, ...) into "
+                "(N, C_out, ...): move the axes with transpose first",
+                mixed,
+            )
+        )
+    return c
+
+
+def check_conv2d_named(name, fn, x, w, b=UNSET, stride=UNSET, padding=UNSET, atol=ATOL):
+    """check_conv2d for a function with another name (conv2d_im2col, conv2d_torch), plus the
+    mistakes particular to im2col. Messages name the function as `name`."""
+    kwargs = {k: v for k, v in [("stride", stride), ("padding", padding)] if v is not UNSET}
+    args = [x, w] + ([] if b is UNSET else [b])
+    try:
+        got = as_float(fn(*[np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args], **kwargs))
+    except Exception:
+        got = None  # check_conv2d below calls again and reports the exception
+    bb = None if b is UNSET else np.asarray(b, dtype=float)
+    s = 1 if stride is UNSET else stride
+    p = 0 if padding is UNSET else padding
+    want = torch_conv2d(x, w, bb, s, p)
+    if got is not None and (got.shape != want.shape or not np.allclose(got, want, rtol=0, atol=atol)):
+        candidates = _im2col_candidates(np.asarray(x, float), np.asarray(w, float), bb, s, p)
+        mistake = first_match(got, candidates, want, atol)
+        if mistake:
+            call = call_text(
+                name,
+                [("x", np.asarray(x)), ("w", np.asarray(w))] + ([] if b is UNSET else [("b", np.asarray(b))]),
+                kwargs,
+            )
+            raise AssertionError(f"{call} {mistake}")
+    try:
+        check_conv2d(fn, x, w, b, stride, padding, atol=atol)
+    except AssertionError as e:
+        message = str(e)
+        raise AssertionError(name + message[len("conv2d") :] if message.startswith("conv2d(") else message) from None
+
+
+def _gpu_conv_builtins():
+    import torch
+    import torch.nn.functional as F
+
+    found = {
+        "F.conv2d": F.conv2d,
+        "torch.conv2d": torch.conv2d,
+        "torch.convolution": torch.convolution,
+        "torch._convolution": getattr(torch, "_convolution", None),
+        "torch.nn.Conv2d": torch.nn.Conv2d,
+        "F.conv_transpose2d": F.conv_transpose2d,
+    }
+    return {k: v for k, v in found.items() if v is not None}
+
+
+def _gpu_names_used(fn, seen=None):
+    """Global names that fn's code (and the functions it calls from its globals) refers to."""
+    import types
+
+    seen = set() if seen is None else seen
+    code = getattr(fn, "__code__", None)
+    if code is None or id(code) in seen:
+        return []
+    seen.add(id(code))
+    names, stack = [], [code]
+    while stack:
+        c = stack.pop()
+        names += list(c.co_names)
+        stack += [k for k in c.co_consts if isinstance(k, types.CodeType)]
+    found = []
+    for n in names:
+        value = fn.__globals__.get(n) if hasattr(fn, "__globals__") else None
+        found.append((n, value))
+        if isinstance(value, types.FunctionType):
+            found += _gpu_names_used(value, seen)
+    return found
+
+
+def expect_no_builtin_conv(fn, name, *args, **kwargs):
+    """Call fn(*args, **kwargs) with PyTorch's own convolutions replaced by traps, and check
+    that fn's code does not hold one under another name. Returns fn's result."""
+    import torch
+    import torch.nn.functional as F
+
+    builtins = _gpu_conv_builtins()
+    for var, value in _gpu_names_used(fn):
+        for label, builtin in builtins.items():
+            if value is builtin:
+                raise AssertionError(
+                    f"{name} uses {label} (as `{var}`): write the convolution yourself, "
+                    "with unfold and a matrix product"
+                )
+
+    def trap(label):
+        def raiser(*a, **k):
+            raise AssertionError(
+                f"{name} called {label}: write the convolution yourself, with unfold and a matrix product"
+            )
+
+        return raiser
+
+    patched = [(F, "conv2d"), (torch, "conv2d"), (torch, "convolution")]
+    saved = [(mod, attr, getattr(mod, attr)) for mod, attr in patched]
+    try:
+        for mod, attr in patched:
+            setattr(mod, attr, trap(f"{'F' if mod is F else 'torch'}.{attr}"))
+        return fn(*args, **kwargs)
+    finally:
+        for mod, attr, value in saved:
+            setattr(mod, attr, value)
+
+
+def _gpu_describe(t):
+    return f"{tuple(t.shape)} {str(t.dtype).replace('torch.', '')} on {t.device}"
+
+
+def check_conv2d_torch(conv2d_torch, x, w, b=None, stride=1, padding=0, device="cpu", dtype="float64", atol=None):
+    """Run conv2d_torch on tensors made from numpy x, w, b on `device` in `dtype`; check that it
+    returns a tensor of the same dtype on the same device, without F.conv2d, equal to F.conv2d in
+    float64 on the CPU (within atol: by default 1e-8 in float64, 5e-3 * sqrt(C_in kh kw) in
+    float32, which TF32 matmuls meet)."""
+    import torch
+
+    dt = getattr(torch, dtype)
+    t = lambda a: None if a is None else torch.as_tensor(np.array(a, dtype=np.float64)).to(device=device, dtype=dt)  # noqa: E731
+    tx, tw, tb = t(x), t(w), t(b)
+    K = int(np.prod(np.shape(w)[1:]))
+    if atol is None:
+        atol = ATOL if dtype == "float64" else 5e-3 * np.sqrt(K)
+    shown = ", ".join(
+        [f"x {_gpu_describe(tx)}", f"w {tuple(tw.shape)}"] + ([] if tb is None else [f"b {tuple(tb.shape)}"])
+    )
+    call = f"conv2d_torch({shown}, stride={stride!r}, padding={padding!r})"
+    try:
+        got = expect_no_builtin_conv(conv2d_torch, "conv2d_torch", tx, tw, tb, stride=stride, padding=padding)
+    except AssertionError:
+        raise
+    except Exception as e:  # the student's function raised
+        raise AssertionError(f"{call} raised {type(e).__name__}: {e}") from None
+    if not isinstance(got, torch.Tensor):
+        raise AssertionError(
+            f"{call} returned {type(got).__name__}; it must return a torch tensor "
+            "(on the inputs' device: no .numpy(), no .cpu())"
+        )
+    if got.device != tx.device:
+        raise AssertionError(
+            f"{call} returned a tensor on {got.device}; the inputs are on {tx.device}: "
+            "compute where the tensors are, and do not move the result"
+        )
+    if got.dtype != tx.dtype:
+        raise AssertionError(
+            f"{call} returned {str(got.dtype).replace('torch.', '')}; the inputs are {dtype}: keep the inputs' dtype"
+        )
+    result = got.detach().to("cpu", torch.float64).numpy()
+    try:
+        check_conv2d_named(
+            "conv2d_torch",
+            lambda *a, **k: result,
+            x,
+            w,
+            *([] if b is None else [b]),
+            stride=stride,
+            padding=padding,
+            atol=atol,
+        )
+    except AssertionError as e:
+        raise AssertionError(f"{e} [inputs: {dtype} tensors on {tx.device}; tolerance {atol:.2g}]") from None
+
+
+def float32_mode(tf32):
+    """A context in which float32 matrix products and cuDNN convolutions may use TF32 (tf32=True)
+    or must not (tf32=False); the previous settings come back afterwards. Uses the calls that keep
+    PyTorch's old and new precision settings in step (torch 2.9 and later refuse a mix)."""
+    import contextlib
+    import warnings
+
+    import torch
+
+    @contextlib.contextmanager
+    def mode():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            matmul = torch.get_float32_matmul_precision()
+            try:
+                cudnn = torch.backends.cudnn.allow_tf32
+            except RuntimeError:  # set through the new API elsewhere: restore PyTorch's default
+                cudnn = True
+            torch.set_float32_matmul_precision("high" if tf32 else "highest")
+            torch.backends.cudnn.allow_tf32 = bool(tf32)
+        try:
+            yield
+        finally:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                torch.set_float32_matmul_precision(matmul)
+                torch.backends.cudnn.allow_tf32 = cudnn
+
+    return mode()
+
+
+class ScriptedCalls:
+    """A function for testing a timer: call number i (from 0) sleeps durations[i] seconds (the
+    last one repeats). Counts its calls and records their arguments."""
+
+    def __init__(self, durations):
+        self.durations, self.calls = list(durations), []
+
+    def __call__(self, *args, **kwargs):
+        import time
+
+        seconds = self.durations[min(len(self.calls), len(self.durations) - 1)]
+        self.calls.append((args, kwargs))
+        time.sleep(seconds)
+
+
+def call_benchmark(benchmark, fn, *args, **kwargs):
+    """benchmark(fn, *args, **kwargs) -> float seconds, or an AssertionError that says what went wrong."""
+
+    def show(v):
+        if hasattr(v, "shape") and hasattr(v, "dtype"):
+            return f"{type(v).__name__} {tuple(v.shape)}"
+        return repr(v)
+
+    name = getattr(fn, "__name__", "fn")
+    shown = ", ".join(
+        [name if name.isidentifier() and name != "<lambda>" else "fn"]
+        + [show(a) for a in args]
+        + [f"{k}={v!r}" for k, v in kwargs.items()]
+    )
+    call = f"benchmark({shown})"
+    try:
+        got = benchmark(fn, *args, **kwargs)
+    except Exception as e:
+        hint = ""
+        if "CUDA" in str(e) or "cuda" in str(e):
+            hint = " (call torch.cuda.synchronize() only when torch.cuda.is_available())"
+        raise AssertionError(f"{call} raised {type(e).__name__}: {e}{hint}") from None
+    if got is None:
+        raise AssertionError(f"{call} returned None: is there a `return` at the end of your function?")
+    if isinstance(got, (list, tuple, np.ndarray)) or not np.isscalar(got):
+        raise AssertionError(f"{call} returned {type(got).__name__}; it must return one number: the median in seconds")
+    return call, float(got)
+
+
+def expect_median_seconds(call, got, timed, low, high):
+    """Assert low <= got <= high for a benchmark whose timed calls took `timed` seconds; when
+    not, name the statistic or the unit that `got` looks like."""
+    if low <= got <= high:
+        return
+    durations = ", ".join(f"{d:g}" for d in timed)
+    median = float(np.median(timed))
+    looks = [
+        (float(np.mean(timed)), "their mean: one slow call should not move the result; take the median"),
+        (float(np.min(timed)), "their minimum; take the median"),
+        (float(np.max(timed)), "their maximum; take the median"),
+        (float(np.sum(timed)), "their total; take the median of the per-call times"),
+        (median * 1000, "the median in milliseconds; return seconds"),
+    ]
+    what = next((text for value, text in looks if abs(got - value) <= 0.25 * value), None)
+    if what is None and got < 0.5 * low:
+        what = (
+            "far less than the calls took: time with a wall clock (time.perf_counter()) around each call, "
+            "not CPU time (time.process_time())"
+        )
+    raise AssertionError(
+        f"{call} returned {got:.4g} s for timed calls that took {durations} s; "
+        f"their median is {median:g} s" + (f" ({got:.4g} looks like {what})" if what else "")
+    )
+
+
+def expect_timer_waits_for_gpu(benchmark, conv2d_torch, small, large, w, stride=1, padding=0):
+    """Time conv2d_torch on two batches with the student's benchmark; `large` has k times the
+    images of `small`, so k times the GPU work, but the same launch cost. A timer that waits for
+    the GPU sees the times grow about as a synchronised reference does; one that does not sees
+    only the launches, which take about as long for both.
+
+    Both timings run the student's own functions, together, wherever the student's code runs.
+    """
+    k = large.shape[0] / small.shape[0]
+    import torch.nn.functional as F
+
+    ref_small = median_time(F.conv2d, small, w, None, stride, padding, repeats=5, warmup=2)
+    ref_large = median_time(F.conv2d, large, w, None, stride, padding, repeats=5, warmup=2)
+    expected = ref_large / ref_small
+    shape = lambda t: "(" + ", ".join(str(v) for v in t.shape) + ")"  # noqa: E731
+    args = f"w {shape(w)}, None, {stride!r}, {padding!r}"
+    _, t_small = call_benchmark(benchmark, conv2d_torch, small, w, None, stride, padding, repeats=5, warmup=2)
+    _, t_large = call_benchmark(benchmark, conv2d_torch, large, w, None, stride, padding, repeats=5, warmup=2)
+    got = t_large / t_small
+    if got < max(2.5, 0.5 * expected):
+        raise AssertionError(
+            f"benchmark(conv2d_torch, x {shape(large)}, {args}) returned {t_large * 1e3:.3f} ms, only {got:.2f} times "
+            f"what it returned for x {shape(small)} ({t_small * 1e3:.3f} ms), although the first is {k:g} times the "
+            f"work: timed with synchronisation, the same computation takes {expected:.1f} times as long "
+            f"({ref_large * 1e3:.3f} ms against {ref_small * 1e3:.3f} ms). The clock stopped before the GPU finished: "
+            "call torch.cuda.synchronize() before reading the clock"
+        )
+    if t_large > 50 * ref_large + 0.05:
+        raise AssertionError(
+            f"benchmark(conv2d_torch, x {shape(large)}, {args}) returned {t_large:.4g}; the computation takes about "
+            f"{ref_large:.4g} s: return the median of the single calls, in seconds"
+        )

@@ -1,0 +1,65 @@
+"""Checks of the Padding exercise: zero padding (the padded, strided correlation is checked
+with the Stride exercise's check_corr2d_sp)."""
+
+import numpy as np
+
+from .core import LIBRARIES, TORCH_CONV, call_text, expect_array, pair, pair_mistakes, run_student
+from .stride import failure_notes
+
+FORBIDDEN = TORCH_CONV + LIBRARIES
+
+
+def _sp_pad_candidates(X, padding):
+    ph, pw = pair(padding)
+    both = "`padding` zeros go on BOTH sides: p_h rows above and below, p_w columns left and right"
+    c = [
+        (f"pads only the top and left: {both}", lambda: np.pad(X, ((ph, 0), (pw, 0)))),
+        (f"pads only the bottom and right: {both}", lambda: np.pad(X, ((0, ph), (0, pw)))),
+        (
+            f"puts the image in the top-left corner: {both}, so the image sits in the middle",
+            lambda: np.pad(X, ((0, 2 * ph), (0, 2 * pw))),
+        ),
+        (
+            f"puts the image in the bottom-right corner: {both}, so the image sits in the middle",
+            lambda: np.pad(X, ((2 * ph, 0), (2 * pw, 0))),
+        ),
+        (
+            "pads with ones; zero padding puts zeros around the image",
+            lambda: np.pad(X, ((ph, ph), (pw, pw)), constant_values=1),
+        ),
+        (
+            "repeats the edge values; zero padding puts zeros around the image",
+            lambda: np.pad(X, ((ph, ph), (pw, pw)), mode="edge"),
+        ),
+        ("returns the padded image transposed (rows and columns swapped)", lambda: np.pad(X, ((ph, ph), (pw, pw))).T),
+    ]
+    c += pair_mistakes("padding", padding, (ph, pw), lambda p: np.pad(X, ((p[0], p[0]), (p[1], p[1]))))
+    return c
+
+
+def check_pad2d(pad2d, image, padding, expected=None):
+    """Call pad2d(image, padding) and compare with zero padding on both sides of each axis."""
+    X = np.asarray(image)
+    call = call_text("pad2d", [("image", X)], {"padding": padding})
+    got = run_student(pad2d, call, [X, padding], {}, failure_notes(X, None, 1, padding))
+    ph, pw = pair(padding)
+    want = np.pad(X.astype(float), ((ph, ph), (pw, pw))) if expected is None else np.asarray(expected, dtype=float)
+    try:
+        arr = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        arr = None
+    if got is None or arr is None:
+        expect_array(got, want, call)
+    if arr.shape == want.shape and np.array_equal(arr, want):
+        return
+    for message, thunk in _sp_pad_candidates(X.astype(float), padding):
+        wrong = thunk()
+        if (
+            wrong.shape == arr.shape
+            and np.array_equal(arr, wrong)
+            and not (wrong.shape == want.shape and np.array_equal(wrong, want))
+        ):
+            raise AssertionError(f"{call} {message}")
+    if arr.shape != want.shape:
+        raise AssertionError(f"{call} returned shape {arr.shape}; expected {want.shape} = (H + 2*{ph}, W + 2*{pw})")
+    expect_array(got, want, call)
