@@ -8,7 +8,6 @@ import io
 import numpy as np
 
 from .kernels import HANDMADE
-from .reference import corr2d_fast
 
 
 def image_png(img):
@@ -32,12 +31,16 @@ def kernel_playground(photo, kernels=HANDMADE):
     Edge kernels give responses around 0: they are shown shifted by 0.5 so that negative
     responses are visible (dark) and positive ones bright.
     """
+    import torch
+    import torch.nn.functional as F
+
     from .kernelfree import Dropdown, interactive, png_html
 
     names = list(kernels)
     rendered = {}
+    photo_t = torch.as_tensor(np.asarray(photo, dtype=float))[None, None]  # (1, 1, H, W)
     for name, K in kernels.items():
-        out = corr2d_fast(photo, K)
+        out = F.conv2d(photo_t, torch.as_tensor(np.asarray(K, dtype=float))[None, None])[0, 0].numpy()
         if np.isclose(K.sum(), 0):
             out = out + 0.5
         rendered[name] = png_html(image_png(out), width=photo.shape[1] * 2, alt=f"the photo filtered by {name}")
@@ -65,13 +68,18 @@ def shift_probabilities(digits, models, max_shift):
     digits: (n, H, W) images on a canvas; models: dict name -> torch model.
     Returns dict name -> (n, 2*max_shift + 1, 2*max_shift + 1, n_classes) array, indexed
     [digit, dy + max_shift, dx + max_shift, class].
+    The shifts are PyTorch's zero padding: F.pad(t, (dx, -dx, dy, -dy)) adds dx columns of
+    zeros on the left and removes dx on the right (a negative amount removes), the same for rows.
     """
+    import torch
+    import torch.nn.functional as F
+
     from .models import predict_proba
-    from .reference import shift_images
 
     digits = np.asarray(digits, dtype=float)
+    t = torch.as_tensor(digits)
     shifts = range(-max_shift, max_shift + 1)
-    batch = np.stack([shift_images(digits, dy, dx) for dy in shifts for dx in shifts], axis=1)
+    batch = np.stack([F.pad(t, (dx, -dx, dy, -dy)).numpy() for dy in shifts for dx in shifts], axis=1)
     n, s = len(digits), len(shifts)
     flat = batch.reshape(n * s * s, *digits.shape[1:])
     return {name: predict_proba(model, flat).reshape(n, s, s, -1) for name, model in models.items()}
@@ -124,10 +132,14 @@ def shift_view(digits, labels, table, max_shift, scale=12):
     digits: (n, H, W); labels: (n,); table: `shift_probabilities(digits, models, max_shift)`.
     The HTML holds the shifted digit (an inline PNG) beside the probability table.
     """
-    from .reference import shift_image
+    import torch
+    import torch.nn.functional as F
+
+    canvas = torch.as_tensor(np.asarray(digits, dtype=float))
 
     def render(digit, dy, dx):
-        png = base64.b64encode(_digit_png(shift_image(digits[digit], dy, dx), scale)).decode("ascii")
+        shifted = F.pad(canvas[digit], (dx, -dx, dy, -dy)).numpy()  # down dy, right dx, zeros in
+        png = base64.b64encode(_digit_png(shifted, scale)).decode("ascii")
         probs = {name: p[digit, dy + max_shift, dx + max_shift] for name, p in table.items()}
         caption = f"shifted {dy:+d} down, {dx:+d} right"
         return (
@@ -181,3 +193,4 @@ def shift_explorer(digits, labels, models, max_shift=4, scale=12):
         max_shift,
         scale,
     )
+
