@@ -18,8 +18,15 @@ d(k - 1) + 1 cells with its taps d apart.
 """
 
 import html
+import numbers
 
-from .reference import _pair
+
+def _pair(value, name):
+    """An int or an (h, w) pair, as PyTorch takes sizes, strides and paddings -> (h, w) ints."""
+    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(pair) != 2 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in pair):
+        raise ValueError(f"{name} must be an int or an (h, w) pair of ints; got {value!r}")
+    return int(pair[0]), int(pair[1])
 
 
 def _axis(n, k, s, p, d):

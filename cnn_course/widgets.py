@@ -8,7 +8,6 @@ import io
 import numpy as np
 
 from .kernels import HANDMADE
-from .reference import corr2d_fast
 
 
 def image_png(img):
@@ -32,12 +31,16 @@ def kernel_playground(photo, kernels=HANDMADE):
     Edge kernels give responses around 0: they are shown shifted by 0.5 so that negative
     responses are visible (dark) and positive ones bright.
     """
+    import torch
+    import torch.nn.functional as F
+
     from .kernelfree import Dropdown, interactive, png_html
 
     names = list(kernels)
     rendered = {}
+    photo_t = torch.as_tensor(np.asarray(photo, dtype=float))[None, None]  # (1, 1, H, W)
     for name, K in kernels.items():
-        out = corr2d_fast(photo, K)
+        out = F.conv2d(photo_t, torch.as_tensor(np.asarray(K, dtype=float))[None, None])[0, 0].numpy()
         if np.isclose(K.sum(), 0):
             out = out + 0.5
         rendered[name] = png_html(image_png(out), width=photo.shape[1] * 2, alt=f"the photo filtered by {name}")
@@ -65,13 +68,18 @@ def shift_probabilities(digits, models, max_shift):
     digits: (n, H, W) images on a canvas; models: dict name -> torch model.
     Returns dict name -> (n, 2*max_shift + 1, 2*max_shift + 1, n_classes) array, indexed
     [digit, dy + max_shift, dx + max_shift, class].
+    The shifts are PyTorch's zero padding: F.pad(t, (dx, -dx, dy, -dy)) adds dx columns of
+    zeros on the left and removes dx on the right (a negative amount removes), the same for rows.
     """
+    import torch
+    import torch.nn.functional as F
+
     from .models import predict_proba
-    from .reference import shift_images
 
     digits = np.asarray(digits, dtype=float)
+    t = torch.as_tensor(digits)
     shifts = range(-max_shift, max_shift + 1)
-    batch = np.stack([shift_images(digits, dy, dx) for dy in shifts for dx in shifts], axis=1)
+    batch = np.stack([F.pad(t, (dx, -dx, dy, -dy)).numpy() for dy in shifts for dx in shifts], axis=1)
     n, s = len(digits), len(shifts)
     flat = batch.reshape(n * s * s, *digits.shape[1:])
     return {name: predict_proba(model, flat).reshape(n, s, s, -1) for name, model in models.items()}
@@ -124,10 +132,14 @@ def shift_view(digits, labels, table, max_shift, scale=12):
     digits: (n, H, W); labels: (n,); table: `shift_probabilities(digits, models, max_shift)`.
     The HTML holds the shifted digit (an inline PNG) beside the probability table.
     """
-    from .reference import shift_image
+    import torch
+    import torch.nn.functional as F
+
+    canvas = torch.as_tensor(np.asarray(digits, dtype=float))
 
     def render(digit, dy, dx):
-        png = base64.b64encode(_digit_png(shift_image(digits[digit], dy, dx), scale)).decode("ascii")
+        shifted = F.pad(canvas[digit], (dx, -dx, dy, -dy)).numpy()  # down dy, right dx, zeros in
+        png = base64.b64encode(_digit_png(shifted, scale)).decode("ascii")
         probs = {name: p[digit, dy + max_shift, dx + max_shift] for name, p in table.items()}
         caption = f"shifted {dy:+d} down, {dx:+d} right"
         return (
@@ -180,4 +192,95 @@ def shift_explorer(digits, labels, models, max_shift=4, scale=12):
         table,
         max_shift,
         scale,
+    )
+
+
+# --- pooling: receptive fields
+
+
+def receptive_field_paths(layers, shape):
+    """For every output unit of a stack of layers, how many paths lead to it from each input pixel.
+
+    layers: list of (kind, k, stride, dilation), kind "conv" (a k x k kernel with its taps
+    `dilation` apart and zero padding dilation * (k - 1) // 2) or "pool" (a k x k window, no
+    padding). shape: (H, W) of the input. Every kernel is all ones, so the stack is linear and
+    the count is its response, at the output unit, to an image with a single 1 at the input
+    pixel (the derivative of the unit with respect to that pixel). It is nonzero exactly on the
+    unit's receptive field (the part inside the image). Computed with PyTorch, one image per
+    input pixel, in one batch. Returns an (H', W', H, W) array of counts.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    H, W = shape
+    h = torch.eye(H * W, dtype=torch.float64).reshape(H * W, 1, H, W)  # one image per pixel
+    for kind, k, s, d in layers:
+        padding = d * (k - 1) // 2 if kind == "conv" else 0
+        h = F.conv2d(h, torch.ones(1, 1, k, k, dtype=h.dtype), stride=s, padding=padding, dilation=d)
+    return h[:, 0].permute(1, 2, 0).reshape(*h.shape[2:], H, W).numpy()
+
+
+def _rf_png(image, paths, scale):
+    """The image (ink dark on light), the receptive field tinted orange, deeper where more paths
+    arrive; paths: (H, W) counts. Returns PNG bytes (RGB)."""
+    from PIL import Image
+
+    grey = 1 - np.clip(image, 0, 1)
+    rgb = np.stack([grey] * 3, axis=-1)
+    weight = np.where(paths > 0, 0.35 + 0.65 * paths / max(paths.max(), 1), 0)[..., None]
+    orange = np.array([1.0, 0.55, 0.0])
+    rgb = (1 - 0.6 * weight) * rgb + 0.6 * weight * orange
+    big = np.kron(rgb, np.ones((scale, scale, 1)))
+    buf = io.BytesIO()
+    Image.fromarray(np.round(big * 255).astype(np.uint8), mode="RGB").save(buf, format="png", optimize=True)
+    return buf.getvalue()
+
+
+def receptive_field_explorer(image, stacks, scale=24):
+    """Pick a stack of layers and point at a place; see the receptive field of the output unit there.
+
+    image: (H, W) in [0, 1], ink 1 (a digit). stacks: dict name -> layers, as in
+    `receptive_field_paths`. The controls are a stack and a row and column of the input: the
+    unit shown is the output unit whose receptive field is centred nearest that pixel (for a
+    stack with stride 1 and padding, unit (row, column) itself). Every setting is drawn up front,
+    so the widget responds in the published book too (`kernelfree`).
+    """
+    from .kernelfree import Dropdown, IntSlider, interactive, png_html
+
+    H, W = image.shape
+    grid = np.stack(np.meshgrid(np.arange(H), np.arange(W), indexing="ij"), axis=-1)  # (H, W, 2)
+    tables = {}
+    for name, layers in stacks.items():
+        paths = receptive_field_paths(layers, (H, W))  # (H', W', H, W)
+        mass = paths.sum(axis=(2, 3))[..., None]
+        centres = np.einsum("abhw,hwc->abc", paths, grid) / mass  # (H', W', 2) centre of each field
+        size, jump = 1, 1
+        for _, k, s, d in layers:  # the growth formula, layer by layer
+            size += d * (k - 1) * jump
+            jump *= s
+        tables[name] = (paths, centres, size)
+
+    def view(stack, row, col):
+        paths, centres, size = tables[stack]
+        i, j = np.unravel_index(np.argmin(np.abs(centres - [row, col]).sum(-1)), centres.shape[:2])
+        field = paths[i, j]
+        seen = int((field > 0).sum())
+        inside = "it lies inside the image" if seen == size * size else "part of it is zero padding"
+        caption = (
+            f"output unit ({i}, {j}) of a {paths.shape[0]}x{paths.shape[1]} map: receptive field {size}x{size} "
+            f"by the formula ({inside}); it reads {seen} of the image's {H * W} pixels, "
+            f"through up to {int(field.max())} paths each"
+        )
+        png = png_html(_rf_png(image, field, scale), width=W * scale, alt=f"receptive field of {caption}")
+        text = f"<figcaption style='font-size:90%'>{html.escape(caption)}</figcaption>"
+        return f"<figure style='margin:0'>{png}{text}</figure>"
+
+    names = list(stacks)
+    return interactive(
+        view,
+        {
+            "stack": Dropdown(names, value=names[0], description="stack"),
+            "row": IntSlider(min=0, max=H - 1, value=H // 2, description="row"),
+            "col": IntSlider(min=0, max=W - 1, value=W // 2, description="column"),
+        },
     )
