@@ -50,6 +50,7 @@ check: $(STAMP)
 	$(PY) -m autograder check
 
 bench: $(STAMP)
+	$(PY) benchmarks/im2col_vs_torch.py
 	$(PY) benchmarks/book_and_check.py
 
 freeze: $(STAMP)
