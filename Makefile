@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: book test test-fast lint publish notebooks check bench clean freeze assets browser slides
+.PHONY: book test test-fast lint publish notebooks check bench clean freeze assets browser slides gpu-wheels
 
 # The environment: .venv from requirements.txt, plus the course package itself (editable).
 $(STAMP): requirements.txt pyproject.toml
@@ -64,7 +64,18 @@ check: $(STAMP)
 	$(PY) -m autograder check
 
 bench: $(STAMP)
+	$(PY) benchmarks/im2col_vs_torch.py
 	$(PY) benchmarks/book_and_check.py
+
+# The wheels the grader needs on the GPU machine (Python 3.12, x86_64, no package index):
+# _build/gpu-wheels/, for benchmarks/gpu_device_run.sh. (GPU_PYTHON=3.11 to test it here.)
+GPU_PYTHON ?= 3.12
+gpu-wheels: $(STAMP)
+	rm -rf _build/gpu-wheels
+	$(PY) -m pip download --quiet --no-deps --only-binary=:all: --python-version $(GPU_PYTHON) --implementation cp \
+	  --abi cp$(subst .,,$(GPU_PYTHON)) --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 \
+	  -d _build/gpu-wheels -r benchmarks/gpu-wheels.txt
+	du -sh _build/gpu-wheels
 
 freeze: $(STAMP)
 	$(PY) -m pip freeze --exclude-editable | sed 's/+cpu$$//'

@@ -486,8 +486,13 @@ def grade_folder(
     applied = [o.protections for o in ordered if o.protections]
     warning = None
     if applied and not any("Landlock" in p for ps in applied for p in ps):
+        from .confine import landlock_missing
+
+        why = landlock_missing()
         warning = (
-            "WARNING: no Landlock on this machine: student code could read any file this user can "
+            "WARNING: no Landlock on this machine"
+            + (f" ({why})" if why else "")
+            + ": student code could read any file this user can "
             "read, the answer keys in solutions/ included (see book/instructors.md)"
         )
         print(warning, file=stream or sys.stderr)

@@ -11,7 +11,11 @@ grader and written to the grading log.
   hidden tests in _build/) and the grader's files are out of reach; from Linux 6.12 it also
   cannot signal processes outside its sandbox (the grader), and cannot open TCP connections;
 - seccomp (Linux, x86_64 and aarch64): no new processes (fork, exec), no kill/ptrace of other
-  processes, no leaving its process group, no namespaces.
+  processes, no leaving its process group, no namespaces (ioctl, mmap and memfd_create, which
+  CUDA needs, stay allowed);
+- for a process that grades GPU questions (and only for it), Landlock also lets CUDA at the
+  NVIDIA device nodes and driver files (`gpu_rules`), and the memory limit is on the data
+  segment instead of the address space, which CUDA reserves by the tens of gigabytes.
 """
 
 import ctypes
@@ -41,10 +45,13 @@ def not_dumpable():
             pass
 
 
-def set_limits(memory_bytes, cpu_seconds, file_bytes):
+def set_limits(memory_bytes, cpu_seconds, file_bytes, data_bytes=None):
+    """Resource limits: address space (memory_bytes), data segment (data_bytes), CPU seconds,
+    file size; None leaves one alone. Returns the names of those set."""
     done = []
     for name, which, value in [
         ("memory", getattr(resource, "RLIMIT_AS", None), memory_bytes),
+        ("data", getattr(resource, "RLIMIT_DATA", None), data_bytes),
         ("cpu", resource.RLIMIT_CPU, cpu_seconds),
         ("file size", resource.RLIMIT_FSIZE, file_bytes),
         ("core", resource.RLIMIT_CORE, 0),
@@ -156,9 +163,60 @@ def exposed(hidden, read_only):
     return out
 
 
-def landlock(workdir, read_only):
+def landlock_missing():
+    """Why Landlock is not there, in a few words (for the grading log), or None when it is."""
+    if not sys.platform.startswith("linux"):
+        return f"not Linux ({sys.platform})"
+    if platform.machine() not in ("x86_64", "aarch64"):
+        return f"not supported on {platform.machine()} here"
+    libc = _libc()
+    abi = libc.syscall(_SYS_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    if abi >= 1:
+        return None
+    import errno
+
+    name = errno.errorcode.get(ctypes.get_errno(), str(ctypes.get_errno()))
+    sandbox = " (gVisor has no Landlock)" if _gvisor() else ""
+    return f"the kernel ({platform.release()}) refuses landlock_create_ruleset with {name}{sandbox}"
+
+
+def _gvisor():
+    """Whether this process runs under gVisor (its kernel log opens with 'Starting gVisor')."""
+    try:
+        with open("/proc/self/cgroup") as f:
+            cgroup = f.read()
+    except OSError:
+        cgroup = ""
+    try:
+        import subprocess
+
+        log = subprocess.run(["dmesg"], capture_output=True, text=True, timeout=5).stdout
+    except Exception:
+        log = ""
+    return "gVisor" in log or "gvisor" in cgroup
+
+
+def gpu_rules(fs):
+    """Landlock rules [(path, rights)] that CUDA needs, for a process that grades GPU questions:
+    read, write and ioctl on /dev/nvidiactl, /dev/nvidia-uvm, /dev/nvidia-uvm-tools and
+    /dev/nvidiaN; read beneath /proc/driver/nvidia*; writes to the threads' names,
+    /proc/self/task/*/comm (CUDA names its threads). `fs`: the rights the ruleset handles."""
+    import glob
+    import re
+
+    device = _FS_READ_FILE | _FS_WRITE_FILE | _FS_IOCTL_DEV
+    nodes = ["/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools"]
+    nodes += sorted(p for p in glob.glob("/dev/nvidia*") if re.fullmatch(r"/dev/nvidia\d+", p))
+    rules = [(p, device & fs) for p in nodes if os.path.exists(p)]
+    rules += [(p, (_FS_READ_FILE | _FS_READ_DIR) & fs) for p in sorted(glob.glob("/proc/driver/nvidia*"))]
+    rules.append((f"/proc/{os.getpid()}/task", _FS_WRITE_FILE & fs))
+    return rules
+
+
+def landlock(workdir, read_only, gpu=False):
     """Restrict file access: read (and execute) beneath `read_only`, everything beneath workdir
-    and /dev. Returns a description of what was applied, or None when Landlock is unavailable."""
+    and /dev, and with gpu=True what CUDA needs (`gpu_rules`). Returns a description of what
+    was applied, or None when Landlock is unavailable."""
     abi = landlock_abi()
     if abi < 1:
         return None
@@ -185,6 +243,7 @@ def landlock(workdir, read_only):
     try:
         read = _FS_EXECUTE | _FS_READ_FILE | _FS_READ_DIR
         rules = [(p, read) for p in read_only] + [(workdir, fs), ("/dev", fs & ~_FS_REFER)]
+        rules += gpu_rules(fs) if gpu else []
         for path, rights in rules:
             try:
                 fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
@@ -208,6 +267,8 @@ def landlock(workdir, read_only):
     finally:
         os.close(ruleset)
     parts = [f"Landlock ABI {abi}: files"]
+    if gpu:
+        parts.append("NVIDIA devices")
     if net:
         parts.append("TCP")
     if scoped:

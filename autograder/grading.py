@@ -19,7 +19,14 @@ nothing here. What a submission can do is bounded per call and per statement:
 - a statement of a cell that does not finish within `cell_timeout`, or that ends the process
   (os._exit, a crash), is skipped with the rest of its cell on a restart, as if the cell had been
   interrupted; its notebook's other cells still count;
-- questions whose name ends in `_gpu` are graded only where the grader sees a CUDA GPU.
+- questions whose name ends in `_gpu` are graded only where the grader sees a CUDA GPU, in a
+  student process of their own: the only one that Landlock lets at the GPU's device nodes.
+
+CUDA does not survive fork(): a process that has initialised it cannot give its children a
+working GPU. So no process that forks a student process touches CUDA: the zygote imports torch
+but never initialises CUDA (and refuses to fork if it has), and the grader looks for a GPU
+through NVML (PYTORCH_NVML_BASED_CUDA_CHECK=1), which does not initialise CUDA either. The
+worker itself may use CUDA in the GPU questions' tests: it starts the zygote with fork+exec.
 """
 
 import builtins
@@ -39,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import confine, wire
-from .sandbox import read_frame, write_frame
+from .sandbox import NVML_CHECK, read_frame, write_frame
 from .submissions import function_code
 
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[1])
@@ -194,6 +201,7 @@ class Zygote:
             MPLBACKEND="Agg",
             PYTHONDONTWRITEBYTECODE="1",
             PYTHONNOUSERSITE="1",
+            **NVML_CHECK,
             PYTHONPATH=os.pathsep.join(
                 [PACKAGE_PARENT] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
             ),
@@ -246,17 +254,22 @@ class Zygote:
             raise RuntimeError(f"the grader's student-process server stopped: {tail or error}")
         return json.loads(reply)
 
-    def fork(self, limits, hidden):
+    def fork(self, limits, hidden, gpu=False):
+        """A new student process: (pid, socket, workdir). gpu=True: one that may use the GPU."""
         workdir = tempfile.mkdtemp(prefix="student-", dir=self.scratch)
         os.chmod(workdir, 0o700)
         self.seed(workdir)
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             reply = self.request(
-                {"op": "fork", "workdir": workdir, "limits": limits, "hidden": hidden}, fds=[theirs.fileno()]
+                {"op": "fork", "workdir": workdir, "limits": limits, "hidden": hidden, "gpu": bool(gpu)},
+                fds=[theirs.fileno()],
             )
         finally:
             theirs.close()
+        if "error" in reply:
+            mine.close()
+            raise RuntimeError(f"the grader's student-process server refused to fork: {reply['error']}")
         return reply["pid"], mine, workdir
 
     def seed(self, workdir):
@@ -270,6 +283,10 @@ class Zygote:
         os.makedirs(os.path.join(workdir, "tests"))
         for path in sorted(tests.glob("*.py")):
             Path(workdir, "tests", path.name).write_text("# The grader runs this question's tests itself.\n")
+
+    def status(self):
+        """{"cuda_initialised", "nvml_check", "torch"}: the zygote's own state."""
+        return self.request({"op": "status"}, timeout=60)
 
     def end(self, pid, kill):
         try:
@@ -316,6 +333,16 @@ class Session:
         self.callbacks = {}
         self.ids = itertools.count(1)
         self.env = None
+        self.gpu_line = None
+        self.gpu = False  # whether the student process may use the GPU (GPU questions only)
+
+    def use_gpu(self, gpu):
+        """From now on, a student process with (gpu=True) or without access to the GPU; the
+        current one is stopped when it is the other kind (the next call starts a new one)."""
+        if gpu != self.gpu:
+            self.gpu = gpu
+            if self.child is not None:
+                self.stop(kill=True)
 
     # -- the student process
     def note(self, text):
@@ -328,15 +355,19 @@ class Session:
         cfg = self.worker.config
         while self.starts < MAX_STARTS:
             self.starts += 1
-            pid, sock, workdir = self.worker.zygote.fork(cfg["limits"], cfg["hidden"])
+            pid, sock, workdir = self.worker.zygote.fork(cfg["limits"], cfg["hidden"], gpu=self.gpu)
             self.child = (pid, sock, workdir)
             position = None
             try:
                 head = self.receive(time.monotonic() + 120)
                 if head.get("op") != "hello":
                     raise wire.WireError("unexpected first message")
+                protections = [str(p)[:80] for p in head.get("protections", [])][:10]
                 if not self.outcome.protections:
-                    self.outcome.protections = [str(p)[:80] for p in head.get("protections", [])][:10]
+                    self.outcome.protections = protections
+                if self.gpu and not self.gpu_line:
+                    self.gpu_line = "student process for GPU questions: " + ", ".join(protections)
+                    self.outcome.log.append(self.gpu_line)
                     exposed = head.get("exposed") or []
                     if exposed:
                         self.outcome.log.append(f"WARNING: readable by student code: {exposed}")
@@ -692,6 +723,8 @@ class Worker:
 
     @staticmethod
     def detect_gpu():
+        """Whether torch sees a CUDA GPU, asked through NVML: CUDA is not initialised here."""
+        os.environ.update(NVML_CHECK)
         try:
             import torch
 
@@ -733,6 +766,7 @@ class Worker:
                 if tf.name.endswith("_gpu") and not self.gpu:
                     outcome.questions.append(QuestionOutcome(tf.name, 0, tf.possible, gpu_skipped=True))
                     continue
+                session.use_gpu(tf.name.endswith("_gpu"))
                 session.hits = []
                 for value in session.environment().values():  # what the tests' expect_allowed reports
                     if getattr(value, "_grading_session", None) is session:

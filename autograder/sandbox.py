@@ -36,6 +36,8 @@ import types
 from . import confine, wire
 
 _clock = time.perf_counter  # taken before any student code can replace time.perf_counter
+# torch.cuda.is_available() asks NVML instead of initialising CUDA (which would not survive fork).
+NVML_CHECK = {"PYTORCH_NVML_BASED_CUDA_CHECK": "1"}
 MAX_REPLY = 512 * 2**20  # bytes of arrays in one reply (the grader refuses more)
 
 # ----------------------------------------------------------------------------- tripwires
@@ -261,6 +263,7 @@ def zygote(control_fd, config):
     except Exception:
         pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.update(NVML_CHECK)
     control = socket.socket(fileno=control_fd)
     preload(config.get("preload", []))
     blocked = config.get("blocked", [])
@@ -275,7 +278,17 @@ def zygote(control_fd, config):
         request = json.loads(data.decode())
         op = request.get("op")
         reply = {}
-        if op == "fork":
+        if op == "status":
+            reply = {
+                "cuda_initialised": cuda_initialised(),
+                "nvml_check": os.environ.get("PYTORCH_NVML_BASED_CUDA_CHECK"),
+                "torch": "torch" in sys.modules,
+            }
+        elif op == "fork" and cuda_initialised():
+            for fd in fds:
+                os.close(fd)
+            reply = {"error": "CUDA was initialised in the process that forks student processes"}
+        elif op == "fork":
             pid = os.fork()
             if pid == 0:
                 control.close()
@@ -646,16 +659,24 @@ def child(fd, request, tripwires):
     os.environ.update(HOME=workdir, TMPDIR=workdir, MPLCONFIGDIR=workdir, PYTHONDONTWRITEBYTECODE="1")
     sys.dont_write_bytecode = True
     limits = request.get("limits", {})
+    gpu = request.get("gpu") is True  # this process grades GPU questions: CUDA may run here
     applied = []
     memory = limits.get("memory_mb")
-    vsz = _address_space()
+    # CUDA reserves tens of gigabytes of address space when it starts: with a GPU, the memory
+    # limit is on the data segment (what the process writes to) instead.
+    base = _data_size() if gpu else _address_space()
+    cap = base + memory * 2**20 if memory and base else None
     if confine.set_limits(
-        vsz + memory * 2**20 if memory and vsz else None, limits.get("cpu_seconds"), limits.get("file_mb", 64) * 2**20
+        None if gpu else cap, limits.get("cpu_seconds"), limits.get("file_mb", 64) * 2**20, cap if gpu else None
     ):
-        applied.append("limits" + (f" (memory {memory} MB)" if memory and vsz else ""))
+        applied.append("limits" + (f" (memory {memory} MB{' of data' if gpu else ''})" if cap else ""))
     roots = confine.readable_roots()
     exposed = confine.exposed(request.get("hidden", []), roots)
-    for layer in (lambda: confine.drop_root(workdir, roots), lambda: confine.landlock(workdir, roots), confine.seccomp):
+    for layer in (
+        lambda: confine.drop_root(workdir, roots),
+        lambda: confine.landlock(workdir, roots, gpu=gpu),
+        confine.seccomp,
+    ):
         try:
             done = layer()
         except Exception as exc:
@@ -682,6 +703,25 @@ def _address_space():
             return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError):
         return None
+
+
+def _data_size():
+    """Bytes of this process's data segment (VmData: private writable memory), or None."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmData:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def cuda_initialised():
+    """Whether this process has initialised CUDA through PyTorch. A process that forks student
+    processes must not have: CUDA does not survive fork() (the children could not use the GPU)."""
+    torch = sys.modules.get("torch")
+    return bool(torch is not None and torch.cuda.is_initialized())
 
 
 if __name__ == "__main__":

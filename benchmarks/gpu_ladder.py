@@ -2,12 +2,14 @@
 
     python benchmarks/gpu_ladder.py --out data/gpu-timings.json
 
-It does two things and writes both, with the device name, the torch and CUDA versions, the date
-and this command, to --out (JSON):
+It does two things and writes both, with the device name, compute capability, driver, the
+torch and CUDA versions, the date and this command, to --out (JSON):
 
 1. the timing ladder of the lecture (`cnn_course.timing.ladder`): every convolution
    implementation on the chapter's layers, each the median of 10 timed calls after 3 warm-up
-   calls, synchronised, with its achieved GFLOP/s;
+   calls (GPU rows timed with CUDA events), with its achieved GFLOP/s and TFLOP/s and, on the
+   GPU, the percent of the device's peak for that precision (`timing.PEAKS`, from NVIDIA's
+   data sheets; the source is in each row);
 2. the exercise's answer key (solutions/gpu.ipynb) against every test of the exercise, public
    and hidden, the `_gpu` questions included (which need the GPU).
 
@@ -16,7 +18,8 @@ labelled with where it came from. Needs only numpy and torch (and this repositor
 Jupyter, no otter. Exit status: 0 when everything ran and every test passed; 1 when a test
 failed (the file is still written, with the failures in it); 2 when there is no GPU (nothing
 is written; --allow-cpu writes a CPU-only file, for testing this script: the lecture refuses to
-show such a file as a GPU measurement).
+show such a file as a GPU measurement). --dry-run is the quick test of the whole script on any
+machine: --allow-cpu on the small layer, one timed call per rung, every answer-key test.
 """
 
 import argparse
@@ -124,7 +127,14 @@ def main(argv=None):
     )
     parser.add_argument("--skip-answer-key", action="store_true", help="time the ladder only")
     parser.add_argument("--allow-cpu", action="store_true", help="run without a GPU (to test this script)")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="test this script quickly: --allow-cpu --layer small --repeats 1 --warmup 0",
+    )
     args = parser.parse_args(argv)
+    if args.dry_run:
+        args.allow_cpu, args.layer, args.repeats, args.warmup = True, ["small"], 1, 0
 
     if not timing.cuda_available() and not args.allow_cpu:
         print(
@@ -147,11 +157,15 @@ def main(argv=None):
         "repeats": args.repeats,
         "warmup": args.warmup,
         "statistic": "median",
-        "clock": "time.perf_counter, stopped after torch.cuda.synchronize()",
+        "clock": "CPU rows: time.perf_counter around each call; GPU rows: CUDA events recorded before and "
+        "after each call (elapsed_time); the 'not synchronised' row: time.perf_counter without waiting",
+        "peaks": "cnn_course.timing.PEAKS: dense TFLOP/s from NVIDIA's data sheets (each row names its source)",
         "float32 on the GPU": "TF32 off (torch.set_float32_matmul_precision('highest'), cudnn.allow_tf32 = False)",
         "tf32 on the GPU": "float32 tensors, TF32 allowed (PyTorch's default for cuDNN convolutions)",
         "flops": "2 * N * C_out * H_out * W_out * C_in * kh * kw (a multiply-add counts 2)",
     }
+    if args.dry_run:
+        extra["dry_run"] = True
     path = timing.save_timings(args.out, rows, info, command.strip(), settings, extra, layers)
     print(f"wrote {path}")
     failed = [f"{q} {t}" for q, r in extra.get("answer_key_tests", {}).items() for t, o in r.items() if o != "passed"]

@@ -1,18 +1,23 @@
 """Timing done honestly, for the GPU chapter: warm-up, synchronisation, the median; GFLOP/s;
-the ladder of convolution implementations; and the committed GPU measurement.
+the ladder of convolution implementations on the chapter's layers; and the committed GPU
+measurement.
 
-    benchmark(fn, *args, repeats=10, warmup=3)   median seconds of fn(*args)
-    ladder(...)                                   every implementation on the chapter's layers
-    load_gpu_timings()                            data/gpu-timings.json, or None if none is committed
+    ladder(...)             every rung on the chapter's layers: median time, GFLOP/s, % of peak
+    load_gpu_timings()      data/gpu-timings.json, or None if none is committed
 
-torch is imported only where it is used.
+Nothing here is an answer to the exercise: the ladder's own rungs are written for its layers
+alone (3x3 filters, stride 1, padding 1, no bias) or are PyTorch's, and its timing loop is
+written out inside `ladder` (the exercise asks for a general `benchmark`). torch is imported
+only where it is used.
 """
 
+import contextlib
 import datetime
 import html
 import json
 import platform
 import statistics
+import subprocess
 import sys
 import textwrap
 import time
@@ -20,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .reference import conv2d, conv2d_flops, conv2d_im2col, conv2d_torch
 
 ROOT = Path(__file__).resolve().parents[1]
 GPU_TIMINGS = ROOT / "data" / "gpu-timings.json"
@@ -28,6 +32,7 @@ GPU_COMMAND = "python benchmarks/gpu_ladder.py --out data/gpu-timings.json"
 NO_GPU = "no GPU on this machine"
 
 # The chapter's layers: (x shape (N, C_in, H, W), w shape (C_out, C_in, kh, kw), stride, padding).
+# All are 3x3 filters with stride 1 and padding 1 ("same" layers: the output is H x W).
 LAYERS = {
     "small": ((8, 3, 32, 32), (16, 3, 3, 3), 1, 1),  # a first layer on CIFAR-sized images
     "ResNet-like": ((32, 64, 56, 56), (64, 64, 3, 3), 1, 1),  # a 3x3 layer of ResNet's first stage
@@ -65,6 +70,20 @@ def float32_mode(tf32):
     return mode()
 
 
+def layer_flops(x_shape, w_shape, stride=1, padding=1):
+    """Floating-point operations of one of the chapter's layers (3x3 filters, stride 1,
+    padding 1, so H_out = H and W_out = W), counting a multiply-add as 2:
+    2 * N * C_out * H * W * C_in * 3 * 3. The bias is not counted. Raises ValueError for any
+    other layer."""
+    (N, C_in, H, W), (C_out, C_w, kh, kw) = x_shape, w_shape
+    if (kh, kw, stride, padding) != (3, 3, 1, 1) or C_w != C_in:
+        raise ValueError(
+            f"the ladder's layers are 3x3 filters, stride 1, padding 1 (got x {tuple(x_shape)}, "
+            f"w {tuple(w_shape)}, stride {stride}, padding {padding})"
+        )
+    return 2 * N * C_out * H * W * C_in * kh * kw
+
+
 def cuda_available():
     """True where PyTorch is installed and sees a CUDA GPU."""
     try:
@@ -72,42 +91,6 @@ def cuda_available():
     except ImportError:
         return False
     return torch.cuda.is_available()
-
-
-def _synchronize():
-    if cuda_available():
-        import torch
-
-        torch.cuda.synchronize()
-
-
-def benchmark_times(fn, *args, repeats=10, warmup=3, synchronize=True):
-    """Seconds of each of `repeats` timed calls fn(*args), after `warmup` untimed ones.
-
-    Work on a GPU is asynchronous: fn returns as soon as its kernels are queued. With
-    synchronize=True the clock stops only after torch.cuda.synchronize(), that is after the
-    GPU has finished; synchronize=False shows what goes wrong without it.
-    """
-    sync = _synchronize if synchronize else (lambda: None)
-    try:
-        for _ in range(warmup):
-            fn(*args)
-        _synchronize()  # start from an empty queue
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            fn(*args)
-            sync()
-            times.append(time.perf_counter() - start)
-        return times
-    finally:
-        _synchronize()  # leave no queued work behind for the next measurement
-
-
-def benchmark(fn, *args, repeats=10, warmup=3, synchronize=True):
-    """Median seconds of fn(*args): `warmup` untimed calls, then `repeats` timed ones; on a GPU
-    each timed call ends with torch.cuda.synchronize(). See `benchmark_times`."""
-    return statistics.median(benchmark_times(fn, *args, repeats=repeats, warmup=warmup, synchronize=synchronize))
 
 
 class SimulatedDevice:
@@ -150,8 +133,30 @@ def _cpu_name():
     return platform.processor() or platform.machine()
 
 
+def _driver_version():
+    """The NVIDIA driver's version (e.g. "550.54.15"), or None."""
+    try:
+        text = Path("/proc/driver/nvidia/version").read_text()
+        for word in text.split():
+            if word.count(".") >= 1 and word.replace(".", "").isdigit():
+                return word
+    except OSError:
+        pass
+    try:
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        ).stdout.split()
+        return out[0] if out else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
 def device_info():
-    """What a timing needs beside it: date, versions, CPU, and the GPU if there is one."""
+    """What a timing needs beside it: date, versions, CPU, and the GPU if there is one (its
+    name, compute capability, driver, and the half precision the ladder uses on it)."""
     import torch
 
     info = {
@@ -172,6 +177,8 @@ def device_info():
             multiprocessors=props.multi_processor_count,
             gpu_memory_gib=round(props.total_memory / 2**30, 1),
             cudnn=torch.backends.cudnn.version(),
+            driver=_driver_version(),
+            half_precision=half_precision()[0],
         )
     return info
 
@@ -181,6 +188,59 @@ def describe(info):
     where = info["gpu"] or f"CPU only ({info['cpu']}, {info['cpu_threads']} threads)"
     cuda = f", CUDA {info['cuda']}" if info.get("cuda") else ""
     return f"{where}; torch {info['torch']}{cuda}, numpy {info['numpy']}; {info['date']}"
+
+
+def bf16_supported():
+    """Whether the GPU computes in bfloat16 natively (compute capability 8.0 and later).
+    torch.cuda.is_bf16_supported() alone also says yes where bf16 is only emulated (a T4):
+    emulation is not what the ladder measures."""
+    import inspect
+
+    import torch
+
+    if not torch.cuda.is_available():
+        return False
+    if "including_emulation" in inspect.signature(torch.cuda.is_bf16_supported).parameters:
+        return torch.cuda.is_bf16_supported(including_emulation=False)
+    return torch.cuda.is_bf16_supported()
+
+
+def half_precision():
+    """("bfloat16", "") where the GPU has bf16; ("float16", why) where it has not (a T4, sm_75):
+    the ladder's 16-bit row then runs in float16, labelled so."""
+    if bf16_supported():
+        return "bfloat16", ""
+    return "float16", "fp16 instead of bf16: this GPU has no bf16 (torch.cuda.is_bf16_supported() is False)"
+
+
+# Peak arithmetic speed in TFLOP/s (dense: no structured sparsity) for each precision of the
+# ladder, from NVIDIA's data sheets. float32 is the CUDA cores' rate; tf32, bfloat16 and float16
+# are the tensor cores' (dense figures: the data sheets of Hopper and Ada quote twice these,
+# "with sparsity"). Matched against torch.cuda.get_device_name() in this order.
+PEAKS = [
+    ("H200 NVL", dict(float32=60, tf32=417, bfloat16=835, float16=835), "NVIDIA H200 data sheet (H200 NVL)"),
+    ("H200", dict(float32=67, tf32=495, bfloat16=989, float16=989), "NVIDIA H200 data sheet (H200 SXM)"),
+    ("H100 PCIe", dict(float32=51, tf32=378, bfloat16=756, float16=756), "NVIDIA H100 data sheet (H100 PCIe)"),
+    ("H100 NVL", dict(float32=60, tf32=417, bfloat16=835, float16=835), "NVIDIA H100 data sheet (H100 NVL)"),
+    ("H100", dict(float32=67, tf32=495, bfloat16=989, float16=989), "NVIDIA H100 data sheet (H100 SXM)"),
+    ("A100", dict(float32=19.5, tf32=156, bfloat16=312, float16=312), "NVIDIA A100 data sheet"),
+    ("L40S", dict(float32=91.6, tf32=183, bfloat16=362, float16=362), "NVIDIA L40S data sheet"),
+    ("L4", dict(float32=30.3, tf32=60, bfloat16=121, float16=121), "NVIDIA L4 data sheet"),
+    ("A10", dict(float32=31.2, tf32=62.5, bfloat16=125, float16=125), "NVIDIA A10 data sheet"),
+    ("V100", dict(float32=15.7, float16=125), "NVIDIA V100 data sheet (V100 SXM2)"),
+    ("T4", dict(float32=8.1, float16=65), "NVIDIA T4 data sheet"),
+]
+
+
+def peak_tflops(gpu_name, precision):
+    """(peak TFLOP/s, source) of a GPU for a precision ("float32", "tf32", "bfloat16",
+    "float16"), or (None, why) when the table above does not have it."""
+    for key, peaks, source in PEAKS:
+        if key.lower() in (gpu_name or "").lower():
+            if precision in peaks:
+                return peaks[precision], source
+            return None, f"{source} gives no {precision} figure for this GPU"
+    return None, f"no peak figure for {gpu_name} in cnn_course.timing.PEAKS"
 
 
 def _methods(gpu, capability):
@@ -204,34 +264,84 @@ def _methods(gpu, capability):
             ]
         ]
     tensor_cores = capability >= (8, 0)
+    half = half_precision()[0]  # float16 where the GPU has no bf16 (a T4): it has fp16 tensor cores
     return cpu + [
         ("torch unfold + matmul", "cuda", "float32", "unfold"),
         ("torch F.conv2d", "cuda", "float32", "torch"),
         ("torch F.conv2d", "cuda", "tf32", "torch" if tensor_cores else None),
-        ("torch F.conv2d", "cuda", "bfloat16", "torch" if tensor_cores else None),
+        ("torch F.conv2d", "cuda", half, "torch"),
         ("torch F.conv2d, not synchronised (wrong)", "cuda", "tf32" if tensor_cores else "float32", "torch"),
     ]
+
+
+def _rungs(x, w, device, dtype):
+    """{how: zero-argument function} computing the layer x * w (3x3 filters, stride 1,
+    padding 1, no bias) one way each, on `device` in `dtype`. Written for these arrays only."""
+    import torch
+    import torch.nn.functional as F
+
+    N, C, H, W = x.shape
+    C_out = w.shape[0]
+    xn, wn = (a.astype(np.float64 if dtype == "float64" else np.float32) for a in (x, w))
+    tdtype = {"float32": torch.float32, "tf32": torch.float32, "float64": torch.float64}.get(dtype)
+    tdtype = tdtype or getattr(torch, dtype)
+    tx = torch.from_numpy(x).to(device=device, dtype=tdtype)
+    tw = torch.from_numpy(w).to(device=device, dtype=tdtype)
+
+    def loops_3x3():  # one numpy dot product per output value
+        xp = np.pad(xn, ((0, 0), (0, 0), (1, 1), (1, 1)))
+        out = np.empty((N, C_out, H, W), dtype=xn.dtype)
+        for n in range(N):
+            for o in range(C_out):
+                for i in range(H):
+                    for j in range(W):
+                        out[n, o, i, j] = np.sum(xp[n, :, i : i + 3, j : j + 3] * wn[o])
+        return out
+
+    def im2col_3x3():  # the nine shifted copies of the padded input, then one matrix product
+        xp = np.pad(xn, ((0, 0), (0, 0), (1, 1), (1, 1)))
+        cols = np.empty((N, C, 3, 3, H, W), dtype=xn.dtype)
+        for m in range(3):
+            for k in range(3):
+                cols[:, :, m, k] = xp[:, :, m : m + H, k : k + W]
+        return (wn.reshape(C_out, C * 9) @ cols.reshape(N, C * 9, H * W)).reshape(N, C_out, H, W)
+
+    def unfold_3x3():  # the same with PyTorch: F.unfold is im2col
+        return (tw.reshape(C_out, C * 9) @ F.unfold(tx, 3, padding=1)).reshape(N, C_out, H, W)
+
+    def builtin():
+        return F.conv2d(tx, tw, None, 1, 1)
+
+    return {"loops": loops_3x3, "im2col": im2col_3x3, "unfold": unfold_3x3, "torch": builtin}
 
 
 def ladder(layers=None, repeats=10, warmup=3, loops_layers=("small",), seed=0, progress=None):
     """Time every implementation on every layer; returns a list of rows (dicts).
 
     Each row: layer, method, device ("cpu"/"cuda"), dtype ("float32"; "tf32": float32 tensors
-    with TF32 allowed, PyTorch's default for convolutions; "bfloat16"; "float64"), median_s,
-    gflops (None when not run), flops, and note (why a row was not run, or what it shows).
-    The Python loops run only on `loops_layers` (they take minutes on a large layer).
-    float32 rows on the GPU have TF32 switched off; "tf32" rows switch it on.
+    with TF32 allowed, PyTorch's default for convolutions; "bfloat16", or "float16" on a GPU
+    without bf16; "float64"), median_s, gflops (None when not run), flops, peak_tflops and
+    percent_of_peak (GPU rows, where the device's peak is known), peak_source, and note (why a
+    row was not run, or what it shows). The Python loops run only on `loops_layers` (they take
+    minutes on a large layer). float32 rows on the GPU have TF32 switched off; "tf32" rows
+    switch it on.
+
+    Timing: `warmup` untimed calls, then `repeats` timed calls, each on its own; the median.
+    CPU rows read time.perf_counter(); GPU rows are timed with CUDA events recorded in the GPU's
+    queue before and after each call (the GPU stamps them when it gets there: no launch and
+    no synchronisation overhead in the figure), except the row that shows the mistake: the
+    CPU's clock, read without waiting for the GPU.
     """
     import torch
-    import torch.nn.functional as F
 
     layers = LAYERS if layers is None else layers
     gpu = torch.cuda.is_available()
     capability = torch.cuda.get_device_capability(0) if gpu else (0, 0)
+    gpu_name = torch.cuda.get_device_name(0) if gpu else None
     rows = []
     rng = np.random.default_rng(seed)
     for layer, (x_shape, w_shape, stride, padding) in layers.items():
-        flops = conv2d_flops(x_shape, w_shape, stride, padding)
+        flops = layer_flops(x_shape, w_shape, stride, padding)
         x = rng.uniform(-1, 1, size=x_shape).astype(np.float32)
         w = rng.uniform(-1, 1, size=w_shape).astype(np.float32)
         for method, device, dtype, how in _methods(gpu, capability):
@@ -251,28 +361,43 @@ def ladder(layers=None, repeats=10, warmup=3, loops_layers=("small",), seed=0, p
                 continue
             if progress:
                 progress(f"{layer}: {method} on {device} ({dtype})")
-            if how in ("loops", "im2col"):
-                fn = conv2d if how == "loops" else conv2d_im2col
-                args = (x.astype(np.float64) if how == "loops" else x, w, None, stride, padding)
-                # The loops take about a second a call: three calls, and nothing to warm up.
-                reps, warm = (min(repeats, 3), 0) if how == "loops" else (repeats, warmup)
-                row["median_s"] = benchmark(fn, *args, repeats=reps, warmup=warm)
-                if how == "loops":
-                    row["note"] = f"median of {reps} calls, no warm-up"
-            else:
-                tdtype = torch.bfloat16 if dtype == "bfloat16" else torch.float32
-                tx = torch.from_numpy(x).to(device=device, dtype=tdtype)
-                tw = torch.from_numpy(w).to(device=device, dtype=tdtype)
-                fn = conv2d_torch if how == "unfold" else F.conv2d
-                sync = "not synchronised" not in method
-                with float32_mode(tf32=(dtype == "tf32")):
-                    row["median_s"] = benchmark(
-                        lambda fn=fn, tx=tx, tw=tw: fn(tx, tw, None, stride, padding), repeats=repeats, warmup=warmup, synchronize=sync
-                    )
-                if not sync:
-                    row["note"] = "wrong on purpose: the clock stopped before the GPU finished"
-                del tx, tw
+            run = _rungs(x, w, device, dtype)[how]
+            # The loops take about a second a call: three calls, and nothing to warm up.
+            reps, warm = (min(repeats, 3), 0) if how == "loops" else (repeats, warmup)
+            wrong = "not synchronised" in method
+            times = []
+            with float32_mode(tf32=(dtype == "tf32")) if device == "cuda" else contextlib.nullcontext():
+                for _ in range(warm):
+                    run()
+                if device == "cuda":
+                    torch.cuda.synchronize()
+                for _ in range(reps):
+                    if device == "cpu" or wrong:
+                        start = time.perf_counter()
+                        run()
+                        times.append(time.perf_counter() - start)
+                        if wrong:
+                            torch.cuda.synchronize()  # (the next call starts from an empty queue)
+                    else:
+                        begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                        begin.record()
+                        run()
+                        end.record()
+                        end.synchronize()
+                        times.append(begin.elapsed_time(end) / 1e3)  # milliseconds -> seconds
+            row["median_s"] = statistics.median(times)
             row["gflops"] = gflops(flops, row["median_s"])
+            row["tflops"] = row["gflops"] / 1e3
+            if how == "loops":
+                row["note"] = f"median of {reps} calls, no warm-up"
+            if wrong:
+                row["note"] = "wrong on purpose: the clock stopped before the GPU finished"
+            if dtype == "float16":
+                row["note"] = half_precision()[1]
+            if device == "cuda" and not wrong:
+                peak, source = peak_tflops(gpu_name, dtype)
+                row.update(peak_tflops=peak, peak_source=source)
+                row["percent_of_peak"] = None if peak is None else round(100 * row["gflops"] / (peak * 1e3), 1)
         if gpu:
             rows.append(_transfer_row(layer, x, repeats, warmup))
     return rows
@@ -284,7 +409,16 @@ def _transfer_row(layer, x, repeats, warmup):
     import torch
 
     tx = torch.from_numpy(x)
-    seconds = benchmark(lambda: tx.to("cuda"), repeats=repeats, warmup=warmup)
+    for _ in range(warmup):
+        tx.to("cuda")
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        tx.to("cuda")
+        torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    seconds = statistics.median(times)
     return dict(
         layer=layer,
         method="copy x from host to GPU",
@@ -297,11 +431,13 @@ def _transfer_row(layer, x, repeats, warmup):
     )
 
 
+PRECISION_LABELS = {"tf32": "TF32", "float32": "float32", "bfloat16": "bf16", "float16": "fp16", "float64": "float64"}
+
+
 def label(row):
     """Short text for a ladder row: method, device, precision."""
-    dtype = {"tf32": "TF32", "float32": "float32", "bfloat16": "bf16", "float64": "float64"}[row["dtype"]]
     where = "GPU" if row["device"] == "cuda" else "CPU"
-    return f"{row['method']} [{where}, {dtype}]"
+    return f"{row['method']} [{where}, {PRECISION_LABELS.get(row['dtype'], row['dtype'])}]"
 
 
 class Table:
@@ -335,15 +471,17 @@ class Table:
 
 
 def table(rows):
-    """The ladder as a `Table`: median milliseconds and GFLOP/s, one row per rung."""
+    """The ladder as a `Table`: median milliseconds, GFLOP/s and (GPU rows) percent of the
+    device's peak for that precision, one row per rung."""
     return Table(
-        ["layer", "implementation", "median ms", "GFLOP/s", "note"],
+        ["layer", "implementation", "median ms", "GFLOP/s", "% of peak", "note"],
         [
             [
                 r["layer"],
                 label(r),
                 None if r["median_s"] is None else round(r["median_s"] * 1e3, 3),
                 None if r["gflops"] is None else round(r["gflops"], 2),
+                r.get("percent_of_peak"),
                 r["note"],
             ]
             for r in rows
@@ -450,9 +588,14 @@ def missing_message():
 
 def provenance(data):
     """Where a committed measurement comes from, in one line."""
+    d = data["device"]
+    extra = "".join(
+        f", {label} {d[key]}"
+        for key, label in [("capability", "compute capability"), ("driver", "driver")]
+        if d.get(key)
+    )
     return (
-        f"measured on {data['device']['gpu']} (torch {data['device']['torch']}, "
-        f"CUDA {data['device']['cuda']}) on {data['device']['date']} with `{data['command']}`"
+        f"measured on {d['gpu']} (torch {d['torch']}, CUDA {d['cuda']}{extra}) on {d['date']} with `{data['command']}`"
     )
 
 

@@ -79,22 +79,89 @@ def test_flops_of_the_decks_multiplication_quiz():
     # 224x224 RGB, 64 kernels of 3x3, no padding: 64 x 3 x 3 x 3 x 222 x 222 multiplications.
     assert conv2d_flops((1, 3, 224, 224), (64, 3, 3, 3)) == 2 * 64 * 3 * 3 * 3 * 222 * 222 == 2 * 85_162_752
     assert conv2d_shapes((32, 64, 56, 56), (64, 64, 3, 3), 1, 1)[2:4] == (56, 56)
-    assert conv2d_flops(*timing.LAYERS["ResNet-like"][:2], 1, 1) == 2 * 32 * 64 * 56 * 56 * 64 * 9
+    assert timing.layer_flops(*timing.LAYERS["ResNet-like"]) == 2 * 32 * 64 * 56 * 56 * 64 * 9
+    for name, layer in timing.LAYERS.items():
+        assert timing.layer_flops(*layer) == conv2d_flops(*layer), name
+    with pytest.raises(ValueError, match="3x3 filters, stride 1, padding 1"):
+        timing.layer_flops((1, 3, 10, 10), (4, 3, 5, 5), 1, 2)  # the ladder's formula is for its own layers only
 
 
-def test_benchmark_warms_up_repeats_and_takes_the_median():
-    calls = []
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_every_rung_of_the_ladder_computes_the_layer(dtype):
+    """The ladder's own implementations (3x3, stride 1, padding 1, no bias) agree with F.conv2d in float64."""
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-1, 1, size=(2, 3, 7, 9)).astype(np.float32)
+    w = rng.uniform(-1, 1, size=(4, 3, 3, 3)).astype(np.float32)
+    want = torch_conv(x, w, None, 1, 1)
+    for how, run in timing._rungs(x, w, "cpu", dtype).items():
+        got = run()
+        got = got.numpy() if isinstance(got, torch.Tensor) else got
+        assert got.shape == want.shape, how
+        np.testing.assert_allclose(got, want, atol=1e-4 if dtype == "float32" else 1e-10, err_msg=how)
 
-    def fn(*args):
-        calls.append(args)
-        time.sleep([0.0, 0.0, 0.005, 0.03, 0.03, 0.03, 0.3][len(calls) - 1])
 
-    t = timing.benchmark(fn, 1, "a", repeats=5, warmup=2)
-    assert len(calls) == 7 and all(c == (1, "a") for c in calls)
-    assert 0.025 <= t <= 0.08
-    calls.clear()
-    timing.benchmark(lambda: calls.append(1))
-    assert len(calls) == 13
+def test_no_answer_in_the_timing_module_or_the_lecture():
+    """timing.py and the GPU lecture import no reference implementation and define no function
+    under a graded name (the exercise's answers stay on the instructor's side)."""
+    import ast
+
+    graded = {"conv2d", "conv2d_im2col", "conv2d_torch", "benchmark", "im2col", "conv_output_size"}
+    module = ast.parse((ROOT / "cnn_course" / "timing.py").read_text())
+    lecture = json.loads((ROOT / "lectures" / "gpu.ipynb").read_text())
+    sources = [ast.unparse(module)] + [
+        "".join(c["source"])
+        for c in lecture["cells"]
+        if c["cell_type"] == "code" and "%pip" not in "".join(c["source"])
+    ]
+    for source in sources:
+        tree = ast.parse(source)
+        imported = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+        imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        assert not [m for m in imported if "reference" in m], imported
+        defined = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        assert not defined & graded, defined & graded
+
+
+def test_half_precision_and_peaks_without_bf16(monkeypatch):
+    """On a GPU without bf16 (a T4, sm_75) the ladder's 16-bit row runs in float16, labelled so,
+    and the TF32 row says why it did not run; nothing in the table or the plot breaks on it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if not torch.cuda.is_available():
+        assert timing.half_precision()[0] == "float16"
+    monkeypatch.setattr(timing, "bf16_supported", lambda: False)
+    methods = timing._methods(True, (7, 5))
+    assert ("torch F.conv2d", "cuda", "float16", "torch") in methods
+    assert ("torch F.conv2d", "cuda", "tf32", None) in methods
+    assert "bfloat16" not in {m[2] for m in methods}
+    name, why = timing.half_precision()
+    assert name == "float16" and "no bf16" in why
+    row = dict(layer="small", method="torch F.conv2d", device="cuda", dtype="float16", flops=10**9, median_s=1e-3)
+    row.update(gflops=1e3, tflops=1.0, note=why, percent_of_peak=1.5)
+    assert timing.label(row) == "torch F.conv2d [GPU, fp16]"
+    assert "fp16" in timing.table([row]).to_string() and "1.5" in timing.table([row]).to_string()
+    fig, ax = plt.subplots()
+    timing.plot_ladder(ax, [row], "a T4, simulated")
+    plt.close(fig)
+    monkeypatch.setattr(timing, "bf16_supported", lambda: True)
+    assert ("torch F.conv2d", "cuda", "bfloat16", "torch") in timing._methods(True, (9, 0))
+
+
+def test_peaks_name_their_source():
+    peak, source = timing.peak_tflops("NVIDIA H200", "bfloat16")
+    assert peak == 989 and "data sheet" in source
+    assert timing.peak_tflops("NVIDIA H200", "float32")[0] == 67
+    assert timing.peak_tflops("NVIDIA H100 PCIe", "tf32")[0] == 378
+    assert timing.peak_tflops("NVIDIA A100-SXM4-80GB", "tf32")[0] == 156
+    assert timing.peak_tflops("Tesla T4", "float16")[0] == 65
+    assert timing.peak_tflops("Tesla T4", "bfloat16") == (
+        None,
+        "NVIDIA T4 data sheet gives no bfloat16 figure for this GPU",
+    )
+    assert timing.peak_tflops("Some GPU", "float32")[0] is None
 
 
 def test_simulated_device_shows_why_synchronising_matters():
@@ -141,6 +208,8 @@ def test_ladder_on_a_cpu_says_the_gpu_rows_did_not_run():
     }
     for r in ran:
         assert r["gflops"] == pytest.approx(r["flops"] / r["median_s"] / 1e9)
+        assert r["tflops"] == pytest.approx(r["gflops"] / 1e3)
+        assert r.get("percent_of_peak") is None  # CPU rows: no peak
     if not torch.cuda.is_available():
         gpu = [r for r in rows if r["device"] == "cuda"]
         assert gpu and all(r["median_s"] is None and r["note"] == timing.NO_GPU for r in gpu)
@@ -230,3 +299,34 @@ def test_json_of_the_script_is_plain_data(tmp_path):
         "small": {"x": [8, 3, 32, 32], "w": [16, 3, 3, 3], "stride": 1, "padding": 1}
     }
     assert {"date", "torch", "cuda", "gpu", "cpu"} <= set(data["device"])
+
+
+def test_dry_run_of_the_script_runs_everything_it_can_here(tmp_path):
+    """The GPU session's script, tested where there is no GPU: every CPU rung timed, every test of
+    the answer key run (the `_gpu` ones fail with "skipped: no GPU"), a file that says what it is,
+    and that the lecture refuses to show as a GPU measurement."""
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: run the script for real")
+    out = tmp_path / "dry.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "gpu_ladder.py"), "--out", str(out), "--dry-run"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(out.read_text())
+    assert data["dry_run"] is True and data["command"].endswith("--dry-run")
+    assert {"date", "torch", "cuda", "gpu", "cpu", "numpy", "python"} <= set(data["device"])
+    assert "CUDA events" in data["settings"]["clock"] and "data sheets" in data["settings"]["peaks"]
+    cpu = [r for r in data["rows"] if r["device"] == "cpu"]
+    assert len(cpu) == 4 and all(r["median_s"] > 0 and r["tflops"] > 0 for r in cpu)
+    key = data["answer_key_tests"]
+    assert all(v == "passed" for q, r in key.items() if not q.endswith("_gpu") for v in r.values()), key
+    assert all(
+        v.startswith("FAILED: AssertionError: " + checks.GPU_SKIP)
+        for q in ("q5_gpu", "q6_gpu")
+        for v in key[q].values()
+    )
+    with pytest.raises(ValueError, match="holds no GPU measurement"):
+        timing.load_gpu_timings(out)
