@@ -56,7 +56,7 @@ def with_cell(nb, source, after=None):
 
 def source_of(fn, name):
     """The source of a mistake function from tests/mistakes/, renamed to `name` and made
-    self-contained (the mistakes call cnn_course.reference, which submissions must not import)."""
+    self-contained (the mistakes call solutions.reference, which submissions must not import)."""
     text = inspect.getsource(fn)
     text = text.replace(f"def {fn.__name__}(", f"def {name}(", 1)
     return text
@@ -238,7 +238,7 @@ except Exception as e:
 import glob, json, os
 _found = []
 for _pattern in ["{repo}/solutions/*.ipynb", "{repo}/_build/**/tests/q*.py", "/autograder/source/tests/*.py",
-                 "{repo}/_build/autograder/*/tests/*.py", "{repo}/cnn_course/reference.py"]:
+                 "{repo}/_build/autograder/*/tests/*.py", "{repo}/solutions/reference.py"]:
     _found += glob.glob(_pattern, recursive=True)
 for _path in _found:
     try:

@@ -404,7 +404,7 @@ def _set_slider(root, name, value):
 
 def test_explorer_responds_to_stride(visits, browser, server):
     """Change the stride with the keyboard: the stated output size changes, to the formula's."""
-    from cnn_course.reference import conv_output_size
+    from solutions.reference import conv_output_size
 
     path = _explorer_page(visits)
     page, visit = open_page(browser, server, path)

@@ -15,7 +15,7 @@ from autograder import master
 from autograder.paths import ROOT, master_path
 from checks import gpu as checks
 from cnn_course import timing
-from cnn_course.reference import conv2d_flops, conv2d_im2col, conv2d_shapes, conv2d_torch, im2col
+from solutions.reference import conv2d_flops, conv2d_im2col, conv2d_shapes, conv2d_torch, im2col
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import gpu_ladder  # noqa: E402

@@ -10,7 +10,7 @@ from torch import nn
 
 from cnn_course.data import digits_split, load_digits
 from cnn_course.models import accuracy, cnn, mlp, parameter_count, predict_proba, train
-from cnn_course.reference import conv_param_count, dense_param_count, permute_pixels
+from solutions.reference import conv_param_count, dense_param_count, permute_pixels
 
 
 @pytest.mark.parametrize("n_in, n_out, bias", [(3072, 10, True), (3072, 10, False), (7, 3, True), (1, 1, False)])

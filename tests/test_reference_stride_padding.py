@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from cnn_course import kernels
 from cnn_course.explorer import conv_arithmetic_explorer, explorer_layout, render_html, render_svg
-from cnn_course.reference import conv_output_size, corr2d, corr2d_padded, corr2d_strided, pad2d
+from solutions.reference import conv_output_size, corr2d, corr2d_padded, corr2d_strided, pad2d
 
 
 def torch_conv(x, k, stride=1, padding=0, dilation=1):

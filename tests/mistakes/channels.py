@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from cnn_course.reference import conv2d as right_conv2d
+from solutions.reference import conv2d as right_conv2d
 
 
 def _hw(v):

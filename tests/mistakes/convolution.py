@@ -1,6 +1,6 @@
 import numpy as np
 
-from cnn_course.reference import corr2d as right_corr2d
+from solutions.reference import corr2d as right_corr2d
 
 
 def corr2d_flipped(image, kernel):

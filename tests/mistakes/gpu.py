@@ -8,8 +8,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cnn_course.reference import conv2d_im2col as right_im2col
-from cnn_course.reference import conv2d_torch as right_torch
+from solutions.reference import conv2d_im2col as right_im2col
+from solutions.reference import conv2d_torch as right_torch
 
 
 def _pair(v):

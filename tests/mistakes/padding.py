@@ -4,8 +4,8 @@ import math
 
 import numpy as np
 
-from cnn_course.reference import corr2d_strided
-from cnn_course.reference import pad2d as right_pad2d
+from solutions.reference import corr2d_strided
+from solutions.reference import pad2d as right_pad2d
 
 
 def _pair(value):

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from cnn_course.reference import avg_pool2d as right_avg
-from cnn_course.reference import max_pool2d as right_max
+from solutions.reference import avg_pool2d as right_avg
+from solutions.reference import max_pool2d as right_max
 
 
 def _hw(v):

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from cnn_course.reference import corr2d
+from solutions.reference import corr2d
 
 
 def _checked(n, k, stride, padding):
