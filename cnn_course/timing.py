@@ -25,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 
-
 ROOT = Path(__file__).resolve().parents[1]
 GPU_TIMINGS = ROOT / "data" / "gpu-timings.json"
 GPU_COMMAND = "python benchmarks/gpu_ladder.py --out data/gpu-timings.json"

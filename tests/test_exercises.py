@@ -260,3 +260,45 @@ def test_forbidden_function_fails_the_local_check(aid, question, used, source):
     (result,) = [q for q in run_tests(student_path(aid).parent / "tests", env) if q.name == question]
     messages = [c.message for c in result.failures()]
     assert result.score < result.possible and any(used in m and "forbids" in m for m in messages), messages
+
+
+@pytest.mark.slow
+def test_public_checks_agree_with_the_grader(tmp_path):
+    """Locally (grader.check: the public tests beside the notebook) and under `python -m
+    autograder grade`, each question's public tests all pass, or not, alike: for the answer key
+    and for each answer above that calls a forbidden function."""
+    import csv
+
+    for aid in sorted({a for a, *_ in FORBIDDEN_ANSWERS}):
+        answers = {"key": {}} | {f"forbidden{i}": src for i, (a, _, _, src) in enumerate(FORBIDDEN_ANSWERS) if a == aid}
+        folder = tmp_path / aid / "submissions"
+        folder.mkdir(parents=True)
+        local = {}
+        for name, source in answers.items():
+            env = master.answer_key(master_path(aid))  # one namespace, as in the notebook's kernel
+            nb = nbformat.read(student_path(aid), as_version=4)
+            solutions = {c.split("(")[0].split("def ")[-1]: c for c in master.solution_cells(master_path(aid))}
+            if source:
+                exec(compile(source, "<answer cell>", "exec"), env)
+            for cell in nb.cells:
+                for fn, solution in solutions.items():
+                    if cell.cell_type == "code" and f"def {fn}(" in cell.source:
+                        cell.source = source if source and f"def {fn}(" in source else solution
+            nbformat.write(nb, folder / f"{name}.ipynb")
+            results = run_tests(student_path(aid).parent / "tests", env)
+            local[name] = {q.name: all(c.passed for c in q.cases) for q in results if not _skipped_here(q.name)}
+        out = tmp_path / aid / "out"
+        subprocess.run(
+            [sys.executable, "-m", "autograder", "grade", aid, str(folder), "-o", str(out), "-q"],
+            check=True,
+            timeout=1200,
+        )
+        for name, questions in local.items():
+            text = (out / "feedback" / f"{name}.md").read_text()
+            for question, passed in questions.items():
+                section = text.split(f"## {question}:", 1)[1].split("\n## ", 1)[0]
+                graded = "FAILED:" not in section and "0 points" not in section
+                assert graded == passed, (aid, name, question, passed, section[:600])
+        with open(out / "grades.csv", newline="") as f:
+            rows = {r["submission"]: r for r in csv.DictReader(f)}
+        assert rows["key"]["total"] == rows["key"]["possible"], rows["key"]

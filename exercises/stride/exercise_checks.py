@@ -334,8 +334,8 @@ TORCH_POOL = [
     "aten::*_pool2d*",
 ]
 LIBRARIES = ["scipy.signal", "scipy.ndimage", "skimage", "cv2"]
-# The course's own code (the support package, and these checks) may not be imported by an answer.
-BLOCKED = ["cnn_course", "exercise_checks"]
+# The course's own code (the support package, these checks, the answer keys) may not be imported by an answer.
+BLOCKED = ["cnn_course", "exercise_checks", "checks", "solutions"]
 
 
 def _resolve(dotted):
