@@ -212,7 +212,7 @@ def corr2d(image, kernel):
     (
         "channels",
         "q1",
-        "torch.conv2d",
+        "conv2d, which",
         """
 import numpy as np
 import torch
