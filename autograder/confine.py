@@ -128,9 +128,34 @@ def quota_mount(workdir, disk_mb, owner):
     if libc.mount(None, b"/", None, ctypes.c_ulong(MS_REC | MS_PRIVATE), None) != 0:
         return None
     options = f"size={int(disk_mb)}m,nr_inodes=20000,mode=0700,uid={owner[0]},gid={owner[1]}".encode()
-    if libc.mount(b"tmpfs", os.fsencode(workdir), b"tmpfs", ctypes.c_ulong(MS_NOSUID | MS_NODEV), options) != 0:
-        return None
+    below = os.open(workdir, os.O_RDONLY | os.O_DIRECTORY)  # what the grader put there (seeded files)
+    try:
+        if libc.mount(b"tmpfs", os.fsencode(workdir), b"tmpfs", ctypes.c_ulong(MS_NOSUID | MS_NODEV), options) != 0:
+            return None
+        _copy_tree(below, workdir)
+    finally:
+        os.close(below)
     return f"disk quota {int(disk_mb)} MB (tmpfs)"
+
+
+def _copy_tree(dir_fd, dest):
+    """Copy the files and folders of the folder open as dir_fd into dest (the grader's seeded
+    files, from beneath the tmpfs that now covers them)."""
+    for entry in os.scandir(dir_fd):
+        if entry.is_dir(follow_symlinks=False):
+            os.mkdir(os.path.join(dest, entry.name))
+            sub = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=dir_fd)
+            try:
+                _copy_tree(sub, os.path.join(dest, entry.name))
+            finally:
+                os.close(sub)
+        elif entry.is_file(follow_symlinks=False):
+            src = os.open(entry.name, os.O_RDONLY, dir_fd=dir_fd)
+            try:
+                with open(src, "rb", closefd=False) as f, open(os.path.join(dest, entry.name), "wb") as g:
+                    g.write(f.read())
+            finally:
+                os.close(src)
 
 
 def nobody():

@@ -267,15 +267,18 @@ class Zygote:
             raise RuntimeError(f"the grader's student-process server stopped: {tail or error}")
         return json.loads(reply)
 
-    def fork(self, request, notebook_fd):
-        """Fork a student process for one submission; request: limits, hidden, scan, names, gpu
-        (see sandbox.child); notebook_fd: the submission's file, open for reading."""
+    def fork(self, limits, hidden, gpu=False, notebook_fd=None, **request):
+        """A new student process: (pid, socket, workdir). gpu=True: one that may use the GPU.
+        notebook_fd: the submission's file, open for reading; request: the rest of what
+        sandbox.child reads (scan, names)."""
+        request = dict(request, limits=limits, hidden=hidden, gpu=bool(gpu))
         workdir = tempfile.mkdtemp(prefix="student-", dir=self.scratch)
         os.chmod(workdir, 0o700)
         self.seed(workdir)
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            reply = self.request(dict(request, op="fork", workdir=workdir), fds=[theirs.fileno(), notebook_fd])
+            fds = [theirs.fileno()] + ([notebook_fd] if notebook_fd is not None else [])
+            reply = self.request(dict(request, op="fork", workdir=workdir), fds=fds)
         finally:
             theirs.close()
         if "error" in reply:
@@ -438,7 +441,7 @@ class Session:
             if self.spent is not None:
                 return False
             self.starts += 1
-            pid, sock, workdir = self.worker.zygote.fork(self.request(), self.notebook_fd)
+            pid, sock, workdir = self.worker.zygote.fork(notebook_fd=self.notebook_fd, **self.request())
             self.child = (pid, sock, workdir)
             position = None
             try:
