@@ -41,7 +41,22 @@ def main(argv=None):
         default=60.0,
         help="seconds per top-level statement of a submitted cell (default 60)",
     )
+    grd.add_argument(
+        "--submission-timeout",
+        type=float,
+        default=600.0,
+        help="seconds of wall-clock time for all of one submission: its cells and its tests (default 600)",
+    )
     grd.add_argument("--memory", type=int, default=2048, help="MB of memory per student process (default 2048)")
+    grd.add_argument(
+        "--disk", type=int, default=256, help="MB that one submission may write in its scratch folder (default 256)"
+    )
+    grd.add_argument(
+        "--allow-root",
+        action="store_true",
+        help="grade even where student code would run as root (this machine's Python is out of reach of the "
+        "user nobody); written in grading.log",
+    )
     grd.add_argument(
         "--tests",
         default=None,

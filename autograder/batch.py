@@ -4,9 +4,14 @@
 
 writes, in <out>:
 - grades.csv: one row per .ipynb file in the folder, sorted by name: `submission` (file name
-  without .ipynb), one column per question (points earned; empty for a GPU question on a
+  without .ipynb; the whole file name where two files share that stem, as `alice.ipynb` and
+  `alice.IPYNB`; bytes that are not UTF-8 and control characters written as escapes, `\xe9`,
+  `\n`), one column per question (points earned; empty for a GPU question on a
   machine without a GPU), `total`, `possible`, `status` (`ok`, or one line saying what went
-  wrong). Written atomically; the same folder gives the same file.
+  wrong). A symbolic link or anything else that is not a regular file gets a row saying so and
+  is not read. Text cells are safe to open in a spreadsheet (OWASP's advice on CSV injection:
+  a cell that would start with = + - @, a tab or a carriage return starts with ' instead).
+  Written atomically; the same folder gives the same file.
 - feedback/<submission>.md: for the student: score per question, each public test with its
   message, how many hidden tests passed (hidden tests themselves are withheld), and what
   happened to the notebook (errors, timeouts, forbidden functions).
@@ -14,9 +19,17 @@ writes, in <out>:
 
 Submissions are graded in parallel (-j, default: the machine's cores); each worker imports
 otter, numpy and torch once. See autograder.grading for how one submission is graded.
+
+One run at a time per output folder (a second one refuses, naming the folder). All scratch
+files live in one folder under $TMPDIR (`grading-<pid>-*`), removed when the run ends, is
+interrupted (Ctrl-C, SIGTERM) or fails; one left by a run that was killed outright is removed
+by the next run. As root, student code runs as `nobody`; where it cannot (a Python installation
+that `nobody` cannot reach), the command refuses unless given --allow-root (or
+AUTOGRADER_ALLOW_ROOT=1), and then says so in grading.log.
 """
 
 import csv
+import fcntl
 import hashlib
 import io
 import json
@@ -24,15 +37,17 @@ import multiprocessing as mp
 import multiprocessing.connection
 import os
 import shutil
+import signal
+import stat
 import sys
 import tempfile
 import time
 from collections import Counter, deque
 from pathlib import Path
 
-from . import forbidden as forbidden_mod
-from .grading import QuestionOutcome, SubmissionOutcome, worker_main
-from .submissions import Unreadable, imports, read_notebook
+from . import confine
+from .grading import QuestionOutcome, SubmissionOutcome, peak_mb, worker_main
+from .submissions import imports, read_notebook
 
 # What the zygote imports before forking (once per worker), besides what the exercise notebook
 # imports; torch too when the exercise forbids torch operators (see worker_config).
@@ -91,8 +106,20 @@ def prepare_tests(aid, cache_root=None):
 
 
 def worker_config(
-    tests, forbidden, exercise_imports, hidden, timeout=10.0, cell_timeout=60.0, memory_mb=2048, gpu="auto"
+    tests,
+    forbidden,
+    exercise_imports,
+    hidden,
+    timeout=10.0,
+    cell_timeout=60.0,
+    memory_mb=2048,
+    gpu="auto",
+    submission_timeout=600.0,
+    disk_mb=256,
+    scratch=None,
 ):
+    from . import forbidden as forbidden_mod
+
     blocked = forbidden_mod.blocked_modules(forbidden)
     preload = BASE_PRELOAD + [m for m in exercise_imports if m.split(".")[0] not in {b.split(".")[0] for b in blocked}]
     if any(e.startswith("aten::") for e in forbidden):
@@ -104,7 +131,9 @@ def worker_config(
         "preload": list(dict.fromkeys(preload)),
         "forbidden": list(forbidden),
         "blocked": blocked,
-        "limits": {"memory_mb": memory_mb, "cpu_seconds": 900, "file_mb": 64},
+        "limits": {"memory_mb": memory_mb, "cpu_seconds": 900, "file_mb": min(64, disk_mb), "disk_mb": disk_mb},
+        "submission_timeout": float(submission_timeout),
+        "scratch": scratch,
         "hidden": [str(Path(h).resolve()) for h in hidden],
         "call_timeout": float(timeout),
         "cell_timeout": float(cell_timeout),
@@ -147,19 +176,28 @@ class Pool:
         child.close()
         return {"proc": proc, "conn": parent, "ready": False, "job": None}
 
-    def run(self, jobs, done):
+    def run(self, jobs, done, budget=None):
+        """Grade `jobs` [(name, path)]; done(outcome) for each. A worker still on one submission
+        `budget` seconds after it took it (the grader's own backstop: the worker enforces the
+        budget itself) is killed and the submission recorded as stopped."""
         pending = deque(jobs)
         attempts = Counter()
         while pending or any(w["job"] is not None for w in self.workers):
             for w in self.workers:
                 if w["ready"] and w["job"] is None and pending:
                     w["job"] = pending.popleft()
+                    w["since"] = time.monotonic()
                     w["conn"].send(w["job"])
             waitables = {}
             for w in self.workers:
                 waitables[w["conn"]] = w
                 waitables[w["proc"].sentinel] = w
-            for ready in mp.connection.wait(list(waitables)):
+            for w in self.workers:
+                if budget and w["job"] is not None and time.monotonic() - w["since"] > budget:
+                    job = w["job"]
+                    self.replace(w)
+                    done(SubmissionOutcome(job[0], notes=[f"grading this submission took over {budget:g} s: stopped"]))
+            for ready in mp.connection.wait(list(waitables), timeout=5 if budget else None):
                 w = waitables[ready]
                 if w not in self.workers:
                     continue
@@ -182,11 +220,10 @@ class Pool:
                     continue
                 # The worker is gone.
                 job = w["job"]
-                self.workers.remove(w)
-                w["proc"].join(timeout=5)
                 if not w["ready"] and job is None:
+                    w["proc"].join(timeout=5)
                     raise GradingError(f"a grading worker stopped while starting (exit code {w['proc'].exitcode})")
-                self.workers.append(self.spawn())
+                self.replace(w)
                 if job is not None:
                     attempts[job[0]] += 1
                     if attempts[job[0]] < 2:
@@ -198,14 +235,24 @@ class Pool:
                             )
                         )
 
-    def close(self):
+    def replace(self, w):
+        """Kill a worker (if still running) and start another in its place."""
+        self.workers.remove(w)
+        if w["proc"].is_alive():
+            w["proc"].kill()
+        w["proc"].join(timeout=5)
+        self.workers.append(self.spawn())
+
+    def close(self, wait=True):
+        """Stop the workers: asked to finish (wait), or killed at once (an interrupted run)."""
         for w in self.workers:
             try:
-                w["conn"].send(None)
+                if wait:
+                    w["conn"].send(None)
             except OSError:
                 pass
         for w in self.workers:
-            w["proc"].join(timeout=10)
+            w["proc"].join(timeout=10 if wait else 0)
             if w["proc"].is_alive():
                 w["proc"].kill()
                 w["proc"].join()
@@ -253,9 +300,31 @@ def points(x):
     return "0" if text in ("-0", "") else text
 
 
+def printable(text):
+    """text with what cannot be shown on one line escaped: lone surrogates (`\\ud800`), control
+    characters (`\\n`, `\\x1b`), other unprintable characters."""
+    text = str(text).encode("utf-8", "backslashreplace").decode("utf-8")
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
 def one_line(text, limit=300):
-    text = " ".join(str(text).split())
+    """Whitespace runs (newlines included) as one space, then printable(), at most `limit`."""
+    text = printable(" ".join(str(text).split()))
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def file_label(name):
+    """A file name as the CSV and the log show it: bytes that are not UTF-8 as `\\xe9`, control
+    characters escaped."""
+    return printable(os.fsencode(name).decode("utf-8", "backslashreplace"))
+
+
+def spreadsheet_safe(text):
+    """A text cell that a spreadsheet will not run as a formula (OWASP, CSV injection): one
+    that starts with = + - @, a tab or a carriage return gets a ' in front."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def status_of(outcome):
@@ -292,7 +361,7 @@ def totals(outcome, table):
 def write_atomically(path, text):
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+    with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="") as f:
         f.write(text)
     os.chmod(tmp, 0o644)
     os.replace(tmp, path)
@@ -304,7 +373,11 @@ def csv_text(outcomes, table):
     writer.writerow(["submission"] + [name for name, _, _ in table] + ["total", "possible", "status"])
     for o in outcomes:
         values, total, possible = totals(o, table)
-        writer.writerow([o.submission] + [points(v) for v in values] + [points(total), points(possible), status_of(o)])
+        writer.writerow(
+            [spreadsheet_safe(o.submission)]
+            + [points(v) for v in values]
+            + [points(total), points(possible), spreadsheet_safe(status_of(o))]
+        )
     return buf.getvalue()
 
 
@@ -349,7 +422,8 @@ def feedback_text(aid, outcome, table):
                 lines.append(f"- passed: `{c.name}`")
             else:
                 lines.append(f"- FAILED: `{c.name}`")
-                lines += ["", "  ```", *["  " + m for m in c.message.splitlines()[:20]], "  ```", ""]
+                shown = [printable(m.replace("```", "` ` `")) for m in c.message.splitlines()[:20]]
+                lines += ["", "  ```", *["  " + m for m in shown], "  ```", ""]
         if hidden:
             passed = sum(c.passed for c in hidden)
             lines.append(f"- hidden tests: {passed} of {len(hidden)} passed")
@@ -372,19 +446,21 @@ def log_text(aid, outcome, table):
         f"== {outcome.submission}: {points(total)} / {points(possible)} in {outcome.seconds:.2f} s",
         f"   status: {status_of(outcome)}",
     ]
+    if outcome.grader_mb:
+        lines.append(f"   grader memory: main {peak_mb()} MB, worker {outcome.grader_mb} MB")
     if outcome.protections:
-        lines.append(f"   student process: {', '.join(outcome.protections)}")
-    for n in outcome.log:
-        lines += ["   " + line for line in str(n).splitlines()]
+        lines.append(f"   student process: {one_line(', '.join(outcome.protections), 1000)}")
+    for n in outcome.log:  # a traceback of the grader's own keeps its lines, each indented
+        lines += ["   " + one_line(line, 1000) for line in str(n).splitlines() if line.strip()]
     for _cell, where, text in outcome.cell_errors:
-        lines.append(f"   {where}: {text}")
+        lines.append(f"   {one_line(where, 80)}: {one_line(text, 400)}")
     for q in outcome.questions:
         if q.gpu_skipped:
             lines.append(f"   {q.name}: not graded (no GPU)")
             continue
         lines.append(f"   {q.name}: {points(q.score)} / {points(q.possible)}")
         for m in q.forbidden:
-            lines.append(f"      FORBIDDEN {m}")
+            lines.append(f"      FORBIDDEN {one_line(m, 400)}")
         for c in q.cases:
             mark = "pass" if c.passed else "FAIL"
             lines.append(
@@ -398,15 +474,127 @@ def log_text(aid, outcome, table):
 
 
 def submissions_in(folder):
-    """The .ipynb files of a folder (not its subfolders), by name. Hidden files (`.name`, such
-    as the `._name.ipynb` that macOS puts in zip files) are not submissions."""
+    """[(row name, path, problem)] for the .ipynb files of a folder (not its subfolders), by
+    file name. Hidden files (`.name`, such as the `._name.ipynb` that macOS puts in zip files)
+    are not submissions. problem: None for a regular file; else why it is not read (a symbolic
+    link is reported, never followed). Row names are unique: the stem, or the whole file name
+    where stems collide; see file_label for how names are written."""
     folder = Path(folder)
     if not folder.is_dir():
         raise GradingError(f"{folder}: no such folder")
-    return sorted(
-        (p for p in folder.iterdir() if p.suffix.lower() == ".ipynb" and not p.name.startswith(".") and p.is_file()),
-        key=lambda p: p.name,
-    )
+    found = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.startswith(".") or not entry.name.lower().endswith(".ipynb"):
+                continue
+            try:
+                mode = entry.stat(follow_symlinks=False).st_mode
+            except OSError as e:
+                found.append((entry.name, Path(entry.path), f"cannot read the file ({e.strerror})"))
+                continue
+            if stat.S_ISLNK(mode):
+                try:
+                    target = file_label(os.readlink(entry.path))
+                except OSError:
+                    target = "?"
+                found.append((entry.name, Path(entry.path), f"a symbolic link (to {target}): not followed, not graded"))
+            elif stat.S_ISDIR(mode):
+                continue
+            elif not stat.S_ISREG(mode):
+                found.append((entry.name, Path(entry.path), "not a regular file: not read, not graded"))
+            else:
+                found.append((entry.name, Path(entry.path), None))
+    found.sort(key=lambda item: os.fsencode(item[0]))
+    stems = Counter(file_label(name[: -len(".ipynb")]) for name, _, _ in found)
+    out, used = [], set()
+    for name, path, problem in found:
+        label = file_label(name[: -len(".ipynb")])
+        if stems[label] > 1:
+            label = file_label(name)
+        unique, k = label, 2
+        while unique in used:
+            unique, k = f"{label} ({k})", k + 1
+        used.add(unique)
+        out.append((unique, path, problem))
+    return out
+
+
+def feedback_names(names):
+    """{row name: feedback file name}: unique even on a case-insensitive file system (macOS,
+    Windows), with characters those systems refuse replaced by `_`."""
+    out, used = {}, set()
+    for name in names:
+        base = "".join("_" if ch in '<>:"/\\|?*' or not ch.isprintable() else ch for ch in name).strip(" .") or "_"
+        base = base[:150]
+        unique, k = base, 2
+        while unique.casefold() in used:
+            unique, k = f"{base}~{k}", k + 1
+        used.add(unique.casefold())
+        out[name] = unique + ".md"
+    return out
+
+
+def lock_output(out):
+    """Hold the output folder for this run (an flock on the folder itself); a second run
+    refuses. Returns the descriptor to close when done. Removes what an earlier run that died
+    left behind (staging folders and temporary files)."""
+    fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise GradingError(
+            f"{out}: another grading run is writing this folder; wait until it finishes, or use another -o folder"
+        ) from None
+    for stale in out.glob(".*"):
+        if stale.name.startswith((".feedback-", ".grades.csv.", ".grading.log.")):
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink(missing_ok=True)
+    return fd
+
+
+def make_scratch():
+    """The run's scratch folder under $TMPDIR, `grading-<pid>-*` (reachable by `nobody`). Those
+    of runs that were killed outright (their process is gone) are removed first."""
+    tmp = Path(tempfile.gettempdir())
+    for old in tmp.glob("grading-*-*"):
+        try:
+            pid = int(old.name.split("-")[1])
+            if old.is_symlink() or old.lstat().st_uid != os.geteuid():
+                continue
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(old, ignore_errors=True)
+        except (ValueError, OSError):
+            continue
+    scratch = tempfile.mkdtemp(prefix=f"grading-{os.getpid()}-")
+    os.chmod(scratch, 0o711)
+    return scratch
+
+
+def check_root(allow_root=False):
+    """None where student code will not run as root; the warning for the log where it will and
+    that is allowed (allow_root, or AUTOGRADER_ALLOW_ROOT=1); else GradingError, with the fix."""
+    root = confine.root_problem()
+    if not root:
+        return None
+    if not (allow_root or os.environ.get("AUTOGRADER_ALLOW_ROOT") == "1"):
+        raise GradingError(
+            f"{root}. Run the grader as an ordinary user, or from a Python installed where other users "
+            "can read it (not under /root), or pass --allow-root to grade anyway (logged)"
+        )
+    how = "--allow-root" if allow_root else "AUTOGRADER_ALLOW_ROOT=1"
+    return f"WARNING: student code ran as root ({how}): {root}"
+
+
+class Interrupted(BaseException):
+    """SIGTERM or SIGHUP during a run: unwinds it like Ctrl-C, so that its scratch is removed."""
+
+
+def _interrupted(signum, frame):
+    raise Interrupted(signal.Signals(signum).name)
 
 
 def grade_folder(
@@ -424,36 +612,83 @@ def grade_folder(
     progress=True,
     stream=None,
     gpu="auto",
+    submission_timeout=600.0,
+    disk_mb=256,
+    allow_root=False,
 ):
     """Grade every .ipynb in `folder`; write grades.csv, feedback/ and grading.log in `out`.
-    Returns the list of SubmissionOutcome, in row order."""
+    Returns the list of SubmissionOutcome, in row order. allow_root: grade even where student
+    code would run as root (also AUTOGRADER_ALLOW_ROOT=1); said in the log."""
     started = time.monotonic()
+    root_warning = check_root(allow_root)
+    if root_warning:
+        print(root_warning, file=stream or sys.stderr)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    lock = lock_output(out)
+    handlers = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            handlers[sig] = signal.signal(sig, _interrupted)
+        except (ValueError, OSError):  # not the main thread
+            pass
+    scratch = make_scratch()
+    settings = dict(
+        exercise_imports=exercise_imports,
+        jobs=jobs,
+        timeout=timeout,
+        cell_timeout=cell_timeout,
+        memory_mb=memory_mb,
+        hidden=hidden,
+        gpu=gpu,
+        submission_timeout=submission_timeout,
+        disk_mb=disk_mb,
+    )
+    try:
+        return _grade(aid, folder, out, tests, forbidden, settings, scratch, progress, stream, started, root_warning)
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+        for _ in range(3):
+            shutil.rmtree(scratch, ignore_errors=True)
+            if not os.path.exists(scratch):
+                break
+            time.sleep(0.5)
+        os.close(lock)
+
+
+def _grade(aid, folder, out, tests, forbidden, settings, scratch, progress, stream, started, root_warning):
     table = question_table(tests)
     if not table:
         raise GradingError(f"{tests}: no test files")
-    functions = {name: names for name, _, names in table}
     files = submissions_in(folder)
     outcomes, work = {}, []
-    for path in files:
-        name = path.stem
-        try:
-            cells = read_notebook(path)
-        except Unreadable as e:
-            outcomes[name] = SubmissionOutcome(name, unreadable=str(e))
-            continue
-        static = forbidden_mod.static_violations(cells, forbidden, functions)
-        work.append((name, cells, static))
+    for name, path, problem in files:
+        if problem:
+            outcomes[name] = SubmissionOutcome(name, unreadable=problem)
+        else:
+            work.append((name, str(path)))
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    n = max(1, min(jobs or cores, len(work) or 1))
+    n = max(1, min(settings["jobs"] or cores, len(work) or 1))
     bar = Progress(len(files), stream) if progress else None
     for name, o in outcomes.items():
         if bar:
             bar.update(name, status_of(o))
-    gpu_seen = None
+    gpu, gpu_seen = settings["gpu"], None
     if work:
-        config = worker_config(tests, forbidden, exercise_imports, hidden, timeout, cell_timeout, memory_mb, gpu)
+        config = worker_config(
+            tests,
+            forbidden,
+            settings["exercise_imports"],
+            settings["hidden"],
+            settings["timeout"],
+            settings["cell_timeout"],
+            settings["memory_mb"],
+            gpu,
+            settings["submission_timeout"],
+            settings["disk_mb"],
+            scratch,
+        )
         pool = Pool(n, config)
 
         def done(outcome):
@@ -462,11 +697,13 @@ def grade_folder(
                 _, total, possible = totals(outcome, table)
                 bar.update(outcome.submission, f"{points(total)} / {points(possible)}, {status_of(outcome)}")
 
+        finished = False
         try:
-            pool.run(work, done)
+            pool.run(work, done, budget=settings["submission_timeout"] + 120)
             gpu_seen = pool.gpu
+            finished = True
         finally:
-            pool.close()
+            pool.close(wait=finished)
     if bar:
         bar.finish()
     if any(name.endswith("_gpu") for name, _, _ in table):
@@ -482,65 +719,70 @@ def grade_folder(
                     for name, full, _ in table
                     if name.endswith("_gpu") and name not in have
                 ]
-    ordered = [outcomes[p.stem] for p in files]
+    ordered = [outcomes[name] for name, _, _ in files]
     applied = [o.protections for o in ordered if o.protections]
-    warning = None
+    warnings = [root_warning] if root_warning else []
     if applied and not any("Landlock" in p for ps in applied for p in ps):
         from .confine import landlock_missing
 
         why = landlock_missing()
-        warning = (
+        warnings.append(
             "WARNING: no Landlock on this machine"
             + (f" ({why})" if why else "")
             + ": student code could read any file this user can "
             "read, the answer keys in solutions/ included (see book/instructors.md)"
         )
-        print(warning, file=stream or sys.stderr)
-    write_outputs(
-        aid,
-        out,
-        ordered,
-        table,
-        {
-            "warning": warning,
-            "assignment": aid,
-            "folder": str(Path(folder).resolve()),
-            "tests": str(Path(tests).resolve()),
-            "workers": n,
-            "gpu": gpu_seen,
-            "forbidden": forbidden,
-            "timeout": timeout,
-            "cell_timeout": cell_timeout,
-            "memory_mb": memory_mb,
-            "seconds": time.monotonic() - started,
-            "files": len(files),
-        },
+        print(warnings[-1], file=stream or sys.stderr)
+    meta = dict(settings, assignment=aid, folder=str(Path(folder).resolve()), tests=str(Path(tests).resolve()))
+    meta.update(
+        warning="\n".join(warnings) or None,
+        workers=n,
+        gpu=gpu_seen,
+        forbidden=forbidden,
+        seconds=time.monotonic() - started,
+        files=len(files),
     )
+    write_outputs(aid, out, ordered, table, meta)
     return ordered
+
+
+def _row_text(fn, aid, outcome, table):
+    """fn(aid, outcome, table), or a line saying the grader could not write it (never raises)."""
+    try:
+        return fn(aid, outcome, table)
+    except Exception as e:
+        return f"== {outcome.submission}: the grader could not write this entry ({type(e).__name__}: {one_line(e)})"
 
 
 def write_outputs(aid, out, outcomes, table, meta):
     feedback = out / "feedback"
     stage = Path(tempfile.mkdtemp(prefix=".feedback-", dir=out))
-    for o in outcomes:
-        (stage / f"{o.submission}.md").write_text(feedback_text(aid, o, table), encoding="utf-8")
-    os.chmod(stage, 0o755)
-    old = out / f".feedback-old-{os.getpid()}"
-    if feedback.exists():
-        os.replace(feedback, old)
-    os.replace(stage, feedback)
-    shutil.rmtree(old, ignore_errors=True)
+    try:
+        files = feedback_names([o.submission for o in outcomes])
+        for o in outcomes:
+            text = _row_text(feedback_text, aid, o, table)
+            (stage / files[o.submission]).write_text(text, encoding="utf-8", errors="backslashreplace")
+        os.chmod(stage, 0o755)
+        old = out / f".feedback-old-{os.getpid()}"
+        if feedback.exists():
+            os.replace(feedback, old)
+        os.replace(stage, feedback)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
     header = [
-        f"grading {meta['assignment']}: {meta['files']} submissions from {meta['folder']}",
+        f"grading {meta['assignment']}: {meta['files']} submissions from {file_label(meta['folder'])}",
         f"tests: {meta['tests']}",
         f"workers: {meta['workers']}; GPU: {'yes' if meta['gpu'] else 'no'}; time limits: "
-        f"{meta['timeout']:g} s per call, {meta['cell_timeout']:g} s per cell statement; "
-        f"memory: {meta['memory_mb']} MB per student process",
+        f"{meta['timeout']:g} s per call, {meta['cell_timeout']:g} s per cell statement, "
+        f"{meta['submission_timeout']:g} s per submission; "
+        f"memory: {meta['memory_mb']} MB per student process; disk: {meta['disk_mb']} MB per submission",
         f"forbidden: {', '.join(meta['forbidden']) or 'nothing'}",
         f"took {meta['seconds']:.1f} s ({meta['seconds'] / max(meta['files'], 1):.2f} s per submission)",
     ]
     header += [meta["warning"], ""] if meta.get("warning") else [""]
-    write_atomically(out / "grading.log", "\n".join(header + [log_text(aid, o, table) for o in outcomes]) + "\n")
+    entries = [_row_text(log_text, aid, o, table) for o in outcomes]
+    write_atomically(out / "grading.log", "\n".join(header + entries) + "\n")
     write_atomically(out / "grades.csv", csv_text(outcomes, table))
 
 
@@ -550,11 +792,14 @@ def main(args):
 
     aid = args.id
     master = master_path(aid)
+    check_root(args.allow_root)  # before minutes of preparing the tests
     if args.tests:
         tests, used = Path(args.tests), []
     else:
         print(f"{aid}: preparing the hidden tests from {master.relative_to(ROOT)}", file=sys.stderr)
         tests, used = prepare_tests(aid)
+    from . import forbidden as forbidden_mod
+
     forbidden = forbidden_mod.forbidden_for(aid, master)
     outcomes = grade_folder(
         aid,
@@ -569,6 +814,9 @@ def main(args):
         memory_mb=args.memory,
         hidden=[ROOT, tests],
         progress=not args.quiet,
+        submission_timeout=args.submission_timeout,
+        disk_mb=args.disk,
+        allow_root=args.allow_root,
     )
     csv_path = Path(args.output) / "grades.csv"
     ok = sum(status_of(o).startswith("ok") for o in outcomes)

@@ -5,10 +5,15 @@ Each layer that the operating system offers is used; what was applied is reporte
 grader and written to the grading log.
 
 - resource limits: address space (memory), CPU seconds, file size, no core files;
-- when running as root (Gradescope, Docker): switch to the unprivileged user `nobody`;
+- when running as root (Gradescope, Docker): the scratch folder becomes a tmpfs of fixed size
+  in a mount namespace of its own (the total disk quota), then the process switches to the
+  unprivileged user `nobody`; `root_problem` tells the grader beforehand when that cannot work
+  (an interpreter under a folder `nobody` cannot enter, such as pyenv's /root), and the grader
+  refuses to run student code as root unless told to;
 - Landlock (Linux >= 5.13): the process may read only the Python installation and system
-  folders, and write only its own scratch folder: the repository (answer keys in solutions/,
-  hidden tests in _build/) and the grader's files are out of reach; from Linux 6.12 it also
+  folders, open only the device nodes of `device_rules` (null, zero, random, urandom), and write
+  only its own scratch folder: the repository (answer keys in solutions/, hidden tests in
+  _build/), the grader's files and /dev/shm are out of reach; from Linux 6.12 it also
   cannot signal processes outside its sandbox (the grader), and cannot open TCP connections;
 - seccomp (Linux, x86_64 and aarch64): no new processes (fork, exec), no kill/ptrace of other
   processes, no leaving its process group, no namespaces (ioctl, mmap and memfd_create, which
@@ -85,20 +90,94 @@ def reachable_by_others(path):
         path = parent
 
 
-def drop_root(workdir, needed):
-    """As root, become `nobody`; workdir is handed over first. Skipped (None) when not root, or
-    when a folder in `needed` (the Python installation) is not reachable by other users."""
+def root_problem():
+    """Why student code would run as root here (one line), or None: None when this process is
+    not root, or when `nobody` can reach every folder of the Python installation."""
     if os.geteuid() != 0:
         return None
-    if not all(reachable_by_others(p + "/x") for p in needed):
+    blocked = [p for p in readable_roots() if not reachable_by_others(p + "/x")]
+    if not blocked:
         return None
+    path = blocked[0]
+    closed = path
+    while os.path.dirname(closed) != closed:
+        parent = os.path.dirname(closed)
+        try:
+            if not os.stat(parent).st_mode & 0o001:
+                closed = parent
+                break
+        except OSError:
+            break
+        closed = parent
+    return (
+        f"the grader runs as root and the user nobody cannot reach the Python installation at {path} "
+        f"({closed} is not searchable by other users), so student code would run as root"
+    )
+
+
+def quota_mount(workdir, disk_mb, owner):
+    """As root: give this process a mount namespace of its own in which workdir is a tmpfs of
+    disk_mb MB (and at most 20,000 files), owned by uid/gid `owner`. Returns a description, or
+    None where it cannot be done (not root, no CAP_SYS_ADMIN)."""
+    if not sys.platform.startswith("linux") or os.geteuid() != 0 or not disk_mb:
+        return None
+    libc = _libc()
+    CLONE_NEWNS, MS_REC, MS_PRIVATE, MS_NOSUID, MS_NODEV = 0x00020000, 0x4000, 1 << 18, 2, 4
+    if libc.unshare(CLONE_NEWNS) != 0:
+        return None
+    if libc.mount(None, b"/", None, ctypes.c_ulong(MS_REC | MS_PRIVATE), None) != 0:
+        return None
+    options = f"size={int(disk_mb)}m,nr_inodes=20000,mode=0700,uid={owner[0]},gid={owner[1]}".encode()
+    below = os.open(workdir, os.O_RDONLY | os.O_DIRECTORY)  # what the grader put there (seeded files)
+    try:
+        if libc.mount(b"tmpfs", os.fsencode(workdir), b"tmpfs", ctypes.c_ulong(MS_NOSUID | MS_NODEV), options) != 0:
+            return None
+        _copy_tree(below, workdir)
+    finally:
+        os.close(below)
+    return f"disk quota {int(disk_mb)} MB (tmpfs)"
+
+
+def _copy_tree(dir_fd, dest):
+    """Copy the files and folders of the folder open as dir_fd into dest (the grader's seeded
+    files, from beneath the tmpfs that now covers them)."""
+    for entry in os.scandir(dir_fd):
+        if entry.is_dir(follow_symlinks=False):
+            os.mkdir(os.path.join(dest, entry.name))
+            sub = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=dir_fd)
+            try:
+                _copy_tree(sub, os.path.join(dest, entry.name))
+            finally:
+                os.close(sub)
+        elif entry.is_file(follow_symlinks=False):
+            src = os.open(entry.name, os.O_RDONLY, dir_fd=dir_fd)
+            try:
+                with open(src, "rb", closefd=False) as f, open(os.path.join(dest, entry.name), "wb") as g:
+                    g.write(f.read())
+            finally:
+                os.close(src)
+
+
+def nobody():
+    """(uid, gid) of the user `nobody`."""
     try:
         import pwd
 
         entry = pwd.getpwnam("nobody")
-        uid, gid = entry.pw_uid, entry.pw_gid
+        return entry.pw_uid, entry.pw_gid
     except (KeyError, ImportError):
-        uid = gid = 65534
+        return 65534, 65534
+
+
+def drop_root(workdir, needed):
+    """As root, become `nobody`; workdir is handed over first. Skipped (None) when not root, or
+    when a folder in `needed` (the Python installation) is not reachable by other users (the
+    grader has refused to start in that case, unless told to run student code as root)."""
+    if os.geteuid() != 0:
+        return None
+    if not all(reachable_by_others(p + "/x") for p in needed):
+        return None
+    uid, gid = nobody()
     os.chown(workdir, uid, gid)
     os.setgroups([])
     os.setgid(gid)
@@ -213,9 +292,19 @@ def gpu_rules(fs):
     return rules
 
 
+def device_rules():
+    """[(device node, Landlock rights)]: the only files under /dev that a student process may
+    open. Reading null, zero, random and urandom; writing null (it keeps nothing). Nothing else:
+    not /dev/shm (memory outside the process's limits), not terminals. (A process that grades
+    GPU questions also gets `gpu_rules`.) The place to extend for other devices."""
+    rules = [("/dev/null", _FS_READ_FILE | _FS_WRITE_FILE)]
+    rules += [(f"/dev/{name}", _FS_READ_FILE) for name in ("zero", "random", "urandom")]
+    return rules
+
+
 def landlock(workdir, read_only, gpu=False):
-    """Restrict file access: read (and execute) beneath `read_only`, everything beneath workdir
-    and /dev, and with gpu=True what CUDA needs (`gpu_rules`). Returns a description of what
+    """Restrict file access: read (and execute) beneath `read_only`, everything beneath workdir,
+    the device nodes of `device_rules`, and with gpu=True what CUDA needs (`gpu_rules`). Returns a description of what
     was applied, or None when Landlock is unavailable."""
     abi = landlock_abi()
     if abi < 1:
@@ -242,7 +331,7 @@ def landlock(workdir, read_only, gpu=False):
         return None
     try:
         read = _FS_EXECUTE | _FS_READ_FILE | _FS_READ_DIR
-        rules = [(p, read) for p in read_only] + [(workdir, fs), ("/dev", fs & ~_FS_REFER)]
+        rules = [(p, read) for p in read_only] + [(workdir, fs)] + [(p, r & fs) for p, r in device_rules()]
         rules += gpu_rules(fs) if gpu else []
         for path, rights in rules:
             try:

@@ -13,9 +13,11 @@ that catches the operator however it is reached (`F.conv2d`, `torch.conv2d`, `nn
 `torch._C._nn...`).
 
 Two checks, and either one zeroes the question:
-- static, here in the grader: the functions a question's tests call, and every function of the
-  notebook that they use, must not name a forbidden entry (import aliases resolved:
-  `import torch.nn.functional as F; F.conv2d` is `torch.nn.functional.conv2d`);
+- static, in the student process before any of the submission's code runs there (so that
+  parsing a hostile notebook costs that confined process, not the grader): the functions a
+  question's tests call, and every function of the notebook that they use, must not name a
+  forbidden entry (import aliases resolved: `import torch.nn.functional as F; F.conv2d` is
+  `torch.nn.functional.conv2d`);
 - at run time, in the student process (autograder.sandbox): forbidden callables are wrapped and
   the operator patterns watched while a graded call runs; a call raises and is recorded. The
   course's own modules (BLOCKED) cannot be imported by a submission at all.
@@ -26,14 +28,18 @@ import ast
 import importlib
 import re
 
-import nbformat
-
-from checks import core
-
 # The lists live with each chapter's checks (checks/<chapter>.py: FORBIDDEN), which students'
 # own `grader.check` uses too, so that a forbidden function fails locally as it does here. The
-# course's own modules (BLOCKED: the support package and the checks) may not be imported at all.
-BLOCKED = core.BLOCKED
+# course's own modules (checks.core.BLOCKED: the support package and the checks) may not be
+# imported at all. Imported when asked for, not with this module: the student process uses the
+# static check below, and must never have the checks loaded.
+
+
+def blocked():
+    """The course's own modules, which a submission may not import (checks.core.BLOCKED)."""
+    from checks import core
+
+    return list(core.BLOCKED)
 
 
 def table(aid):
@@ -50,8 +56,10 @@ COMMENT = re.compile(r"^\s*#\s*forbidden\s*:\s*(.*?)\s*$", re.I | re.M)
 
 def forbidden_for(aid, master=None):
     """The forbidden entries of an assignment: the table, plus the master's comment lines."""
-    entries = table(aid) + BLOCKED
+    entries = table(aid) + blocked()
     if master is not None:
+        import nbformat
+
         nb = nbformat.read(master, as_version=4)
         for cell in nb.cells:
             if cell.cell_type == "raw" and cell.source.lstrip().upper().startswith("# ASSIGNMENT CONFIG"):
@@ -61,19 +69,22 @@ def forbidden_for(aid, master=None):
 
 
 def blocked_modules(entries):
-    """Entries that the student process refuses to import at all (see BLOCKED)."""
-    return [e for e in entries if e.split(".")[0] in BLOCKED]
+    """Entries that the student process refuses to import at all (see blocked())."""
+    names = blocked()
+    return [e for e in entries if e.split(".")[0] in names]
 
 
 # ----------------------------------------------------------------------------- static check
 
 
 def _parse(cells):
+    """[(cell number, syntax tree)] of the cells that parse (a cell that does not parse cannot
+    run either: it defines nothing)."""
     trees = []
     for number, source in cells:
         try:
             trees.append((number, ast.parse(source)))
-        except (SyntaxError, ValueError):
+        except Exception:  # SyntaxError, ValueError (null bytes), MemoryError, RecursionError
             pass
     return trees
 
@@ -85,8 +96,8 @@ def _text(node):
 class Notebook:
     """What the static check needs to know about a submission's code."""
 
-    def __init__(self, cells):
-        self.trees = _parse(cells)
+    def __init__(self, cells, trees=None):
+        self.trees = _parse(cells) if trees is None else trees
         self.aliases = {}
         self.star = []
         self.defs = {}
@@ -177,17 +188,24 @@ class Notebook:
         )
 
 
-def static_violations(cells, entries, question_functions):
-    """{question: [message, ...]} for the questions whose functions use a forbidden entry."""
+def static_violations(cells, entries, question_functions, trees=None):
+    """{question: [message, ...]} for the questions whose functions use a forbidden entry.
+    trees: [(cell number, syntax tree)] when the cells are already parsed. A notebook the check
+    cannot finish reading (a syntax tree too deep to walk) fails every question: unchecked is
+    not allowed."""
     if not entries:
         return {}
-    nb = Notebook(cells)
-    out = {}
-    for question, names in question_functions.items():
-        messages = [
-            f"{fn} uses {dotted} (cell {number}, line {line}), which this exercise forbids"
-            for fn, dotted, number, line in nb.uses(names, entries)
-        ]
-        if messages:
-            out[question] = messages
-    return out
+    try:
+        nb = Notebook(cells, trees)
+        out = {}
+        for question, names in question_functions.items():
+            messages = [
+                f"{fn} uses {dotted} (cell {number}, line {line}), which this exercise forbids"
+                for fn, dotted, number, line in nb.uses(names, entries)
+            ]
+            if messages:
+                out[question] = messages
+        return out
+    except Exception as e:  # RecursionError, MemoryError
+        why = f"the check for forbidden functions could not read this notebook ({type(e).__name__})"
+        return {question: [why] for question in question_functions}

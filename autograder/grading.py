@@ -19,6 +19,10 @@ nothing here. What a submission can do is bounded per call and per statement:
 - a statement of a cell that does not finish within `cell_timeout`, or that ends the process
   (os._exit, a crash), is skipped with the rest of its cell on a restart, as if the cell had been
   interrupted; its notebook's other cells still count;
+- all of a submission (its cells and every test) has one wall-clock budget,
+  `submission_timeout`, kept by the grader: when it runs out the process is stopped and the
+  remaining tests fail. Progress reports from the student process only ever move forward
+  through the notebook's real statements, so resending them extends nothing;
 - questions whose name ends in `_gpu` are graded only where the grader sees a CUDA GPU, in a
   student process of their own: the only one that Landlock lets at the GPU's device nodes.
 
@@ -27,6 +31,11 @@ working GPU. So no process that forks a student process touches CUDA: the zygote
 but never initialises CUDA (and refuses to fork if it has), and the grader looks for a GPU
 through NVML (PYTORCH_NVML_BASED_CUDA_CHECK=1), which does not initialise CUDA either. The
 worker itself may use CUDA in the GPU questions' tests: it starts the zygote with fork+exec.
+
+The grader never reads the submission's file itself: it hands the student process a
+descriptor, and that process parses the notebook and its code (confined) and reports what it
+found before any submission code runs. A result that shares memory with an argument comes back
+as the test's own argument (or a view of it): see wire.Decoder.alias.
 """
 
 import builtins
@@ -36,8 +45,10 @@ import itertools
 import json
 import linecache
 import os
+import select
 import shutil
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -120,6 +131,7 @@ class SubmissionOutcome:
     unreadable: str = None
     seconds: float = 0.0
     protections: list = field(default_factory=list)
+    grader_mb: int = 0  # peak memory (RSS) of the worker that graded it, so far
 
 
 # ----------------------------------------------------------------------------- exceptions seen by tests
@@ -202,6 +214,7 @@ class Zygote:
             PYTHONDONTWRITEBYTECODE="1",
             PYTHONNOUSERSITE="1",
             **NVML_CHECK,
+            TMPDIR=self.scratch,  # torch's caches and the like: removed with the run's scratch
             PYTHONPATH=os.pathsep.join(
                 [PACKAGE_PARENT] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
             ),
@@ -254,17 +267,18 @@ class Zygote:
             raise RuntimeError(f"the grader's student-process server stopped: {tail or error}")
         return json.loads(reply)
 
-    def fork(self, limits, hidden, gpu=False):
-        """A new student process: (pid, socket, workdir). gpu=True: one that may use the GPU."""
+    def fork(self, limits, hidden, gpu=False, notebook_fd=None, **request):
+        """A new student process: (pid, socket, workdir). gpu=True: one that may use the GPU.
+        notebook_fd: the submission's file, open for reading; request: the rest of what
+        sandbox.child reads (scan, names)."""
+        request = dict(request, limits=limits, hidden=hidden, gpu=bool(gpu))
         workdir = tempfile.mkdtemp(prefix="student-", dir=self.scratch)
         os.chmod(workdir, 0o700)
         self.seed(workdir)
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            reply = self.request(
-                {"op": "fork", "workdir": workdir, "limits": limits, "hidden": hidden, "gpu": bool(gpu)},
-                fds=[theirs.fileno()],
-            )
+            fds = [theirs.fileno()] + ([notebook_fd] if notebook_fd is not None else [])
+            reply = self.request(dict(request, op="fork", workdir=workdir), fds=fds)
         finally:
             theirs.close()
         if "error" in reply:
@@ -313,18 +327,30 @@ class Zygote:
 # ----------------------------------------------------------------------------- one submission
 
 
-class Session:
-    """One submission's student process (restarted when needed) and the proxies that call it."""
+class BudgetSpent(Exception):
+    """The submission has used up its wall-clock budget (Worker.config["submission_timeout"])."""
 
-    def __init__(self, worker, outcome, cells, names):
+
+MAX_CELL_ERRORS = 100
+
+
+class Session:
+    """One submission's student process (restarted when needed) and the proxies that call it.
+
+    Its clock: one wall-clock budget for the whole submission (`submission_timeout`, from the
+    moment grading it starts), kept here; every wait on the student process ends by then,
+    whatever it sends. Within it, the per-statement and per-call limits."""
+
+    def __init__(self, worker, outcome, notebook_fd, names):
         self.worker = worker
         self.outcome = outcome
-        self.cells = cells
+        self.notebook_fd = notebook_fd
         self.names = names
         self.skip = []
         self.errors = {}
         self.child = None
         self.info = None
+        self.notebook = None  # what the first student process found in the file (sandbox.Child.load)
         self.setup_failed = None
         self.starts = 0
         self.blocked = {}
@@ -335,6 +361,10 @@ class Session:
         self.env = None
         self.gpu_line = None
         self.gpu = False  # whether the student process may use the GPU (GPU questions only)
+        self.end_by = time.monotonic() + worker.config.get("submission_timeout", 600.0)
+        self.spent = None
+        self.quota_checked = False  # True when the grader must watch the disk quota itself
+        self.next_disk_check = 0.0
 
     def use_gpu(self, gpu):
         """From now on, a student process with (gpu=True) or without access to the GPU; the
@@ -350,40 +380,90 @@ class Session:
             self.outcome.notes.append(text)
         self.outcome.log.append(text)
 
+    def spend(self):
+        """Record that the budget is used up: the process is stopped, nothing more is called."""
+        if self.spent is None:
+            budget = self.worker.config.get("submission_timeout", 600.0)
+            self.spent = BudgetSpent(f"the submission used up its {budget:g} s time budget: stopped, not called again")
+            self.note(f"the submission used up its {budget:g} s time budget: grading stopped there")
+        self.stop(kill=True)
+        self.setup_failed = self.setup_failed or str(self.spent)
+        return self.spent
+
+    def request(self):
+        cfg = self.worker.config
+        return {
+            "limits": cfg["limits"],
+            "hidden": cfg["hidden"],
+            "scan": {"forbidden": cfg["forbidden"], "questions": self.worker.questions},
+            "names": self.names,
+            "gpu": bool(self.gpu),
+        }
+
+    def hello(self, head):
+        """Take in the first message of a student process: sent before any submission code ran."""
+        if head.get("op") != "hello":
+            raise wire.WireError("unexpected first message")
+        protections = [str(p)[:80] for p in head.get("protections", [])][:10]
+        if not self.outcome.protections:
+            self.outcome.protections = protections
+            exposed = head.get("exposed") or []
+            if exposed:
+                self.outcome.log.append(f"WARNING: readable by student code: {str(exposed)[:500]}")
+        if self.gpu and not self.gpu_line:
+            self.gpu_line = "student process for GPU questions: " + ", ".join(protections)
+            self.outcome.log.append(self.gpu_line)
+        self.quota_checked = not any("disk quota" in p for p in self.outcome.protections)
+        if self.notebook is None:
+            notebook = head.get("notebook")
+            if not isinstance(notebook, dict):
+                raise wire.WireError("no notebook report")
+            self.notebook = notebook
+            self.statements = {}
+            for item in notebook.get("statements") or []:
+                if isinstance(item, list) and len(item) == 2 and all(type(v) is int for v in item):
+                    self.statements[item[0]] = item[1]
+
+    def advance(self, position, head):
+        """The position an "at" message reports, if it is a real step forward: a statement of the
+        notebook after the last one reported. Anything else extends nothing."""
+        cell, stmt, line = int(head["cell"]), int(head["stmt"]), int(head.get("line", 0))
+        if not 0 <= stmt < self.statements.get(cell, 0):
+            return None
+        if position is not None and (cell, stmt) <= position[:2]:
+            return None
+        return (cell, stmt, line)
+
     def start(self):
         """Start a student process and run the cells; False if it cannot be done."""
         cfg = self.worker.config
         while self.starts < MAX_STARTS:
+            if self.spent is not None:
+                return False
             self.starts += 1
-            pid, sock, workdir = self.worker.zygote.fork(cfg["limits"], cfg["hidden"], gpu=self.gpu)
+            pid, sock, workdir = self.worker.zygote.fork(notebook_fd=self.notebook_fd, **self.request())
             self.child = (pid, sock, workdir)
             position = None
             try:
-                head = self.receive(time.monotonic() + 120)
-                if head.get("op") != "hello":
-                    raise wire.WireError("unexpected first message")
-                protections = [str(p)[:80] for p in head.get("protections", [])][:10]
-                if not self.outcome.protections:
-                    self.outcome.protections = protections
-                if self.gpu and not self.gpu_line:
-                    self.gpu_line = "student process for GPU questions: " + ", ".join(protections)
-                    self.outcome.log.append(self.gpu_line)
-                    exposed = head.get("exposed") or []
-                    if exposed:
-                        self.outcome.log.append(f"WARNING: readable by student code: {exposed}")
-                self.send(
-                    {"op": "run", "cells": [[n, s] for n, s in self.cells], "skip": self.skip, "names": self.names}
-                )
+                self.hello(self.receive(time.monotonic() + 120))
+                if "unreadable" in self.notebook:
+                    self.outcome.unreadable = str(self.notebook["unreadable"])[:300]
+                    self.setup_failed = "unreadable notebook"
+                    self.stop(kill=True)
+                    return False
+                self.send({"op": "run", "skip": self.skip, "names": self.names})
                 deadline = time.monotonic() + cfg["cell_timeout"]
                 while True:
                     head = self.receive(deadline)
                     op = head.get("op")
                     if op == "at":
-                        position = (int(head["cell"]), int(head["stmt"]), int(head.get("line", 0)))
-                        deadline = time.monotonic() + cfg["cell_timeout"]
+                        step = self.advance(position, head)
+                        if step is not None:
+                            position = step
+                            deadline = time.monotonic() + cfg["cell_timeout"]
                     elif op == "error":
                         key = (int(head["cell"]), int(head["stmt"]))
-                        if key not in self.errors:
+                        if key not in self.errors and len(self.errors) < MAX_CELL_ERRORS:
                             err = head.get("error") or {}
                             where = err.get("where") or f"cell {key[0]}"
                             text = f"{str(err.get('type'))[:60]}: {str(err.get('message'))[:300]}"
@@ -397,6 +477,9 @@ class Session:
                         return True
                     else:
                         raise wire.WireError(f"unexpected message {op!r}")
+            except BudgetSpent:
+                self.spend()
+                return False
             except wire.WireTimeout:
                 self.stop(kill=True)
                 if position is None:
@@ -419,7 +502,7 @@ class Session:
             except (wire.WireError, ValueError, KeyError, TypeError) as e:
                 self.stop(kill=True)
                 if position is None:
-                    self.note(f"the student process misbehaved before running any cell ({e})")
+                    self.note(f"the student process misbehaved before running any cell ({str(e)[:200]})")
                     continue
                 self.skip.append([position[0], position[1]])
                 self.note(
@@ -436,13 +519,41 @@ class Session:
         )
         wire.send(self.child[1], tree, blobs, timeout=max(self.worker.config["call_timeout"], 30.0))
 
-    def receive(self, deadline, sock=None):
+    def receive(self, deadline, sock=None, aliases=None):
+        """The next message of the student process, decoded, by `deadline` (time.monotonic) or
+        the submission's budget, whichever comes first (WireTimeout, BudgetSpent). While
+        waiting, the grader watches the disk quota where the student process has no tmpfs."""
         sock = sock or self.child[1]
-        tree, blobs = wire.recv(sock, deadline, self.worker.config["max_reply_bytes"])
-        head = wire.decode(tree, blobs, device_ok=self.worker.device_ok)
+        end = min(deadline, self.end_by)
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                break
+            if select.select([sock], [], [], min(left, 0.5))[0]:
+                break
+            self.check_disk()
+        try:
+            tree, blobs = wire.recv(sock, end, self.worker.config["max_reply_bytes"])
+        except wire.WireTimeout:
+            if time.monotonic() >= self.end_by:
+                raise BudgetSpent() from None
+            raise
+        head = wire.decode(tree, blobs, device_ok=self.worker.device_ok, aliases=aliases)
         if not isinstance(head, dict):
             raise wire.WireError("message is not a dict")
         return head
+
+    def check_disk(self):
+        """Where the student process has no tmpfs of its own, stop it once its folder holds more
+        than the quota (measured here, every half second of waiting)."""
+        if not self.quota_checked or self.child is None or time.monotonic() < self.next_disk_check:
+            return
+        self.next_disk_check = time.monotonic() + 0.5
+        limit = self.worker.config["limits"].get("disk_mb")
+        if limit and folder_bytes(self.child[2], limit * 2**20) > limit * 2**20:
+            self.note(f"the submission wrote more than {limit} MB in its folder: its process was stopped")
+            self.stop(kill=True)
+            raise wire.PeerClosed("disk quota")
 
     def stop(self, kill):
         if self.child is None:
@@ -504,7 +615,11 @@ class Session:
         student_function.__doc__ = f"The submission's {name}, run in the student process."
         student_function._grading_session = self
         student_function._grading_name = name
-        found = function_code(self.cells, name)
+        entry = ((self.notebook or {}).get("defs") or {}).get(name)
+        found = None
+        if isinstance(entry, dict) and type(entry.get("cell")) is int and type(entry.get("line")) is int:
+            if isinstance(entry.get("source"), str) and 0 < entry["line"] < 10**6:
+                found = function_code(name, entry["cell"], entry["line"], entry["source"])
         if found is not None:
             code, filename, source, node = found
             linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
@@ -520,6 +635,8 @@ class Session:
         return not_defined
 
     def call(self, name, args, kwargs):
+        if self.spent is not None:
+            raise self.spent
         if name in self.blocked:
             raise self.blocked[name]
         if self.child is None:
@@ -543,7 +660,7 @@ class Session:
         wall_start = Clock.real()
         try:
             while True:
-                head = self.receive(deadline, sock)
+                head = self.receive(deadline, sock, aliases=inputs)
                 op = head.get("op")
                 if op == "reply" and head.get("id") == call_id:
                     wall = Clock.real() - wall_start
@@ -555,6 +672,8 @@ class Session:
                     self.run_callback(head, sock)
                     continue
                 raise wire.WireError(f"unexpected message {op!r}")
+        except BudgetSpent:
+            raise self.spend() from None
         except wire.WireTimeout:
             self.stop(kill=True)
             message = f"{name}() did not return within {timeout:g} s: stopped"
@@ -618,6 +737,26 @@ class Session:
             wire.send(sock, tree, blobs, timeout=max(self.worker.config["call_timeout"], 30.0))
         except OSError:
             pass  # the student process is gone or stuck: the pending call will find out
+
+
+def folder_bytes(folder, stop_at):
+    """Bytes in the files beneath `folder` (counting stops past `stop_at`, or past 20,000 entries,
+    which counts as too much)."""
+    total, seen, todo = 0, 0, [folder]
+    while todo and total <= stop_at:
+        try:
+            with os.scandir(todo.pop()) as entries:
+                for entry in entries:
+                    seen += 1
+                    if seen > 20_000:
+                        return stop_at + 1
+                    if entry.is_dir(follow_symlinks=False):
+                        todo.append(entry.path)
+                    else:
+                        total += entry.stat(follow_symlinks=False).st_blocks * 512
+        except OSError:
+            continue
+    return total
 
 
 def _signature(node):
@@ -713,13 +852,15 @@ class Worker:
 
     def __init__(self, config):
         self.config = config
-        self.scratch = tempfile.mkdtemp(prefix="grading-")
+        scratch = config.get("scratch")  # the command's own folder for this run (batch.make_scratch)
+        self.scratch = tempfile.mkdtemp(prefix="worker-" if scratch else "grading-", dir=scratch)
         os.chmod(self.scratch, 0o711)  # a student process that runs as `nobody` must reach its folder
         self.zygote = Zygote(config, self.scratch)
         self.zygote.start()  # it warms up while this process loads the tests
         self.test_files = load_test_files(config["tests"])
         self.gpu = self.detect_gpu() if config.get("gpu", "auto") == "auto" else bool(config["gpu"])
         self._names = self._test_names()
+        self.questions = self.question_functions()
 
     @staticmethod
     def detect_gpu():
@@ -754,14 +895,37 @@ class Worker:
             for tf in self.test_files
         }
 
-    def grade(self, name, cells, static):
-        """Grade one submission: name, cells [(number, source)], static {question: [message]}."""
-        from otter.test_files.abstract_test import TestCaseResult
-
+    def grade(self, name, path):
+        """Grade one submission: its row name and the path of its file (a regular file, opened
+        without following a symbolic link)."""
         started = Clock.real()
         outcome = SubmissionOutcome(name)
-        session = Session(self, outcome, cells, self.names())
         try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError as e:
+            outcome.unreadable = f"cannot open the file ({e.strerror})"
+            return outcome
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                outcome.unreadable = "not a regular file"
+                return outcome
+            return self.grade_file(outcome, fd, started)
+        finally:
+            os.close(fd)
+
+    def grade_file(self, outcome, fd, started):
+        from otter.test_files.abstract_test import TestCaseResult
+
+        session = Session(self, outcome, fd, self.names())
+        try:
+            session.start()
+            if outcome.unreadable:
+                return outcome
+            found = (session.notebook or {}).get("static")
+            static = {}
+            for question, messages in (found if isinstance(found, dict) else {}).items():
+                if isinstance(messages, list):
+                    static[str(question)] = [str(m)[:300] for m in messages[:20]]
             for tf in self.test_files:
                 if tf.name.endswith("_gpu") and not self.gpu:
                     outcome.questions.append(QuestionOutcome(tf.name, 0, tf.possible, gpu_skipped=True))
@@ -797,7 +961,7 @@ class Worker:
         finally:
             session.close()
             session.callbacks.clear()
-        outcome.seconds = Clock.real() - started
+            outcome.seconds = Clock.real() - started
         return outcome
 
     def close(self):
@@ -805,11 +969,23 @@ class Worker:
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
+def peak_mb():
+    """This process's peak resident memory so far, in MB (its children not counted)."""
+    import resource
+
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(kb / 1024) if sys.platform.startswith("linux") else int(kb / 2**20)
+
+
 def worker_main(conn, config):
-    """Entry point of a worker process: (name, cells, static) jobs in, SubmissionOutcome out."""
+    """Entry point of a worker process: (name, path) jobs in, SubmissionOutcome out."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        confine._libc().prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: die with the command
+    except Exception:
+        pass
     confine.not_dumpable()
     Clock.install()
     try:
@@ -823,15 +999,16 @@ def worker_main(conn, config):
             job = conn.recv()
             if job is None:
                 break
-            name, cells, static = job
+            name, path = job
             try:
-                result = worker.grade(name, cells, static)
+                result = worker.grade(name, path)
             except Exception as e:
                 import traceback
 
                 result = SubmissionOutcome(
                     name, notes=[f"grader error: {type(e).__name__}: {e}"[:200]], log=[traceback.format_exc()]
                 )
+            result.grader_mb = peak_mb()
             conn.send(("done", result))
     except (EOFError, OSError):
         pass

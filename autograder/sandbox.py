@@ -2,17 +2,25 @@
 
 `python -m autograder.sandbox FD CONFIG_JSON` starts a zygote: it imports numpy, matplotlib
 (and torch and the other modules the exercise uses) once, installs the forbidden-function
-tripwires (and the import hooks that wrap forbidden functions of modules imported later), and then waits on the control socket FD (length-prefixed JSON messages, see
-`read_frame`). For each submission the grader sends it a
-socket; the zygote forks a child that owns that socket. The child
+tripwires (and the import hooks that wrap forbidden functions of modules imported later), and
+then waits on the control socket FD (length-prefixed JSON messages, see `read_frame`). For each
+submission the grader sends it a socket and the submission's file; the zygote forks a child
+that owns them. The child
 
-1. confines itself (autograder.confine: limits, Landlock, seccomp, no root),
-2. receives the submission's code cells and runs them statement by statement, as a notebook
+1. reads the submission's file (a descriptor the grader sends with the socket) and confines
+   itself (autograder.confine: limits, disk quota, Landlock, seccomp, no root),
+2. parses the notebook and its code, runs the static check for forbidden functions, and sends
+   what it found (cells, statements, the source of the tested functions, or why the file is
+   unreadable) in its first message, before any of the submission's code has run: so the
+   grader itself never parses untrusted code, and can trust that message,
+3. runs the code cells statement by statement, as a notebook
    kernel would (an error ends the cell; it reports where it is before each statement, so that
    the grader can stop a statement that hangs and restart without it),
-3. answers calls: the grader's tests call proxies; each call arrives here with its arguments,
+4. answers calls: the grader's tests call proxies; each call arrives here with its arguments,
    runs the student's function, and goes back with the result, the inputs the function
-   changed in place, and any forbidden function it tried to use.
+   changed in place, whether the result shares memory with an argument (so that the test gets
+   its own array back when the function returned its argument), and any forbidden function it
+   tried to use.
 
 Nothing in this process decides a grade: tests, expected values and comparisons live in the
 grader. This process never sees a test file.
@@ -33,12 +41,14 @@ import time
 import traceback
 import types
 
-from . import confine, wire
+from . import confine, forbidden, submissions, wire
 
 _clock = time.perf_counter  # taken before any student code can replace time.perf_counter
 # torch.cuda.is_available() asks NVML instead of initialising CUDA (which would not survive fork).
 NVML_CHECK = {"PYTORCH_NVML_BASED_CUDA_CHECK": "1"}
 MAX_REPLY = 512 * 2**20  # bytes of arrays in one reply (the grader refuses more)
+MAX_CELLS = 10_000  # code cells in a notebook
+MAX_DEF = 64 * 2**10  # characters of one function's source shown to the tests (inspect.getsource)
 
 # ----------------------------------------------------------------------------- tripwires
 
@@ -240,6 +250,10 @@ def preload(modules):
             loaded.append(name)
         except Exception:
             pass
+    try:  # turns magics into Python in the student process (submissions.ipython_to_python)
+        submissions.ipython_to_python("%matplotlib inline")
+    except Exception:
+        pass
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_num_threads(1)
@@ -294,7 +308,7 @@ def zygote(control_fd, config):
                 control.close()
                 code = 1
                 try:
-                    child(fds[0], request, tripwires)
+                    child(fds[0], request, tripwires, fds[1] if len(fds) > 1 else None)
                     code = 0
                 finally:
                     os._exit(code)
@@ -345,7 +359,7 @@ def read_frame(sock):
     """(data, fds) of one message written by write_frame; EOFError when the peer has gone."""
     import struct
 
-    head, fds, _, _ = socket.recv_fds(sock, 4, 4)
+    head, fds, _, _ = socket.recv_fds(sock, 4, 8)
     while 0 < len(head) < 4:
         more = sock.recv(4 - len(head))
         if not more:
@@ -434,6 +448,7 @@ class Child:
         self.namespace["__builtins__"] = builtins
         sys.modules["__main__"] = self.main
         self.callbacks = 0
+        self.cells, self.trees = [], {}
 
     def send(self, message):
         tree, blobs = wire.encode(message)
@@ -492,14 +507,57 @@ class Child:
                 continue
             return head
 
-    def run_cells(self, cells, skip, names):
-        for number, source in cells:
+    def load(self, raw, request):
+        """What the grader needs to know about the notebook, found before any of its code runs:
+        {"unreadable": why} or {"statements": [[cell, count]], "static": {question: [message]},
+        "defs": {name: {"cell", "line", "source"}}}. Keeps the cells and their syntax trees."""
+        try:
+            self.cells = submissions.notebook_cells(raw)
+        except submissions.Unreadable as exc:
+            return {"unreadable": str(exc)[:300]}
+        except Exception as exc:  # MemoryError, RecursionError
+            return {"unreadable": f"the file could not be read ({type(exc).__name__})"}
+        if len(self.cells) > MAX_CELLS:
+            return {"unreadable": f"more than {MAX_CELLS} code cells"}
+        self.trees = {}
+        for number, source in self.cells:
+            try:
+                self.trees[number] = ast.parse(source, filename=f"<cell {number}>")
+            except Exception as exc:  # SyntaxError; ValueError (null bytes); MemoryError, RecursionError
+                self.trees[number] = exc
+        parsed = [(n, t) for n, t in self.trees.items() if isinstance(t, ast.Module)]
+        scan = request.get("scan") or {}
+        static = forbidden.static_violations(
+            self.cells, scan.get("forbidden", []), scan.get("questions", {}), trees=parsed
+        )
+        statements = [[n, len(t.body) if isinstance(t, ast.Module) else 0] for n, t in self.trees.items()]
+        return {"statements": statements, "static": static, "defs": self.defs(parsed, request.get("names", []))}
+
+    def defs(self, parsed, names):
+        """{name: {"cell", "line", "source"}}: the last top-level def of each name (all of them
+        for "*", at most 200), with its source when shorter than MAX_DEF characters."""
+        sources = dict(self.cells)
+        found = {}
+        for number, tree in parsed:
+            for node in tree.body:
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (names == "*" or node.name in names):
+                    found[node.name] = (number, node)
+        out = {}
+        for name, (number, node) in list(found.items())[:200]:
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            lines = sources[number].splitlines(True)[first - 1 : node.end_lineno]
+            text = "".join(lines)
+            if len(text) <= MAX_DEF:
+                out[name] = {"cell": number, "line": first, "source": text}
+        return out
+
+    def run_cells(self, skip, names):
+        for number, source in self.cells:
             filename = f"<cell {number}>"
             linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-            try:
-                tree = ast.parse(source, filename=filename)
-            except Exception as exc:  # SyntaxError; ValueError for null bytes
-                self.send({"op": "error", "cell": number, "stmt": 0, "error": _error(exc, filename)})
+            tree = self.trees[number]
+            if not isinstance(tree, ast.Module):
+                self.send({"op": "error", "cell": number, "stmt": 0, "error": _error(tree, filename)})
                 continue
             for index, stmt in enumerate(tree.body):
                 if [number, index] in skip:
@@ -511,6 +569,7 @@ class Child:
                 except BaseException as exc:  # SystemExit and KeyboardInterrupt end the cell only
                     self.send({"op": "error", "cell": number, "stmt": index, "error": _error(exc, filename)})
                     break
+        self.cells = self.trees = None
         self.send({"op": "ready", "names": self.describe(names)})
 
     def describe(self, names):
@@ -585,12 +644,15 @@ class Child:
             "seconds": seconds,
             "mutated": mutated,
         }
-        if ok:
-            reply["value"] = value
-        else:
+        if not ok:
             reply["error"] = error
         try:
-            tree, blobs = wire.encode(reply)
+            enc = wire.Encoder()
+            tree = enc.encode(reply)
+            if ok:  # arrays of the result that share memory with an argument say so ("al")
+                enc.alias_of = lambda obj: _alias(obj, inputs)
+                tree["d"].append(["value", enc.encode(value)])
+            blobs = enc.blobs
             if sum(len(b) for b in blobs) > MAX_REPLY:
                 raise ValueError(f"it is larger than {MAX_REPLY // 2**20} MB")
         except Exception as exc:  # MemoryError included
@@ -612,6 +674,37 @@ class Child:
             self.send(failure)
         else:
             wire.send(self.sock, tree, blobs)
+
+
+def _alias(obj, inputs):
+    """How an array or tensor of a result shares memory with the call's arguments (`inputs`,
+    as decoded here: C-contiguous, in the grader's order): [i, "same"] for argument i itself,
+    [i, "view", offset, shape, strides, dtype] for a view of it (offset and strides in bytes
+    for numpy, in elements for torch), None otherwise."""
+    import numpy as np
+
+    torch = sys.modules.get("torch")
+    for i, x in enumerate(inputs):
+        if obj is x:
+            return [i, "same"]
+    for i, x in enumerate(inputs):
+        try:
+            if isinstance(obj, np.ndarray) and isinstance(x, np.ndarray) and np.may_share_memory(obj, x):
+                offset = obj.__array_interface__["data"][0] - x.__array_interface__["data"][0]
+                return [i, "view", offset, list(obj.shape), list(obj.strides), obj.dtype.str]
+            if (
+                torch is not None
+                and isinstance(obj, torch.Tensor)
+                and isinstance(x, torch.Tensor)
+                and obj.dtype == x.dtype
+                and obj.device == x.device
+                and obj.untyped_storage().data_ptr() == x.untyped_storage().data_ptr()
+            ):
+                offset = obj.storage_offset() - x.storage_offset()
+                return [i, "view", offset, list(obj.shape), list(obj.stride()), str(obj.dtype).replace("torch.", "")]
+        except Exception:
+            continue
+    return None
 
 
 def _synchronize():
@@ -639,11 +732,20 @@ def _snapshot(x):
     return (x.shape, x.dtype.str, x.tobytes())
 
 
-def child(fd, request, tripwires):
+def child(fd, request, tripwires, notebook_fd=None):
     try:
         confine._libc().prctl(1, signal.SIGKILL, 0, 0, 0)  # die with the zygote
     except Exception:
         pass
+    raw = b""
+    if notebook_fd is not None:  # bytes only (at most submissions.MAX_BYTES): parsed once confined
+        try:
+            raw = submissions.read_fd(notebook_fd)
+        except submissions.Unreadable as exc:
+            raw = exc
+        except OSError as exc:
+            raw = submissions.Unreadable(f"cannot read the file ({exc.strerror})")
+        os.close(notebook_fd)
     os.setsid()
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
@@ -655,7 +757,9 @@ def child(fd, request, tripwires):
     sock = socket.socket(fileno=fd)
     sock.setblocking(True)
     workdir = request["workdir"]
-    os.chdir(workdir)
+    owner = confine.nobody() if not confine.root_problem() else (0, 0)
+    quota = confine.quota_mount(workdir, request.get("limits", {}).get("disk_mb"), owner)
+    os.chdir(workdir)  # after the mount: the tmpfs, not the folder beneath it
     os.environ.update(HOME=workdir, TMPDIR=workdir, MPLCONFIGDIR=workdir, PYTHONDONTWRITEBYTECODE="1")
     sys.dont_write_bytecode = True
     limits = request.get("limits", {})
@@ -672,6 +776,8 @@ def child(fd, request, tripwires):
         applied.append("limits" + (f" (memory {memory} MB{' of data' if gpu else ''})" if cap else ""))
     roots = confine.readable_roots()
     exposed = confine.exposed(request.get("hidden", []), roots)
+    if quota:
+        applied.append(quota)
     for layer in (
         lambda: confine.drop_root(workdir, roots),
         lambda: confine.landlock(workdir, roots, gpu=gpu),
@@ -685,12 +791,19 @@ def child(fd, request, tripwires):
         if done:
             applied.append(done)
     session = Child(sock, tripwires)
+    if isinstance(raw, submissions.Unreadable):
+        notebook = {"unreadable": str(raw)}
+    else:
+        notebook = session.load(raw, request)
+    del raw
     _stub_modules(session.namespace)
-    session.send({"op": "hello", "pid": os.getpid(), "protections": applied, "exposed": exposed})
+    session.send({"op": "hello", "pid": os.getpid(), "protections": applied, "exposed": exposed, "notebook": notebook})
+    if "unreadable" in notebook:
+        return
     head = session.next_message()
     if head.get("op") != "run":
         return
-    session.run_cells(head["cells"], head.get("skip", []), head.get("names", []))
+    session.run_cells(head.get("skip", []), head.get("names", []))
     while True:
         head = session.next_message()
         if head.get("op") == "exit":

@@ -7,6 +7,10 @@ JSON, or JSON without a list of cells is "unreadable" and scores 0; a notebook t
 invalid by nbformat's schema (a cell without an id, an unknown key) is graded from the code
 cells it has. Cell magics and `!shell` lines are turned into the Python that IPython would run
 (they do nothing during grading).
+
+A submission's file is read, and its code parsed, only inside the confined student process
+(autograder.sandbox), where memory and time are bounded: a notebook built to exhaust a parser
+(a huge or deeply nested expression) costs that process, never the grader.
 """
 
 import ast
@@ -37,7 +41,30 @@ def read_notebook(path, max_bytes=MAX_BYTES):
         raise Unreadable(f"cannot read the file ({e.strerror})") from None
     if size > max_bytes:
         raise Unreadable(f"the file is larger than {max_bytes // 2**20} MB")
-    raw = path.read_bytes()
+    return notebook_cells(path.read_bytes(), max_bytes)
+
+
+def read_fd(fd, max_bytes=MAX_BYTES):
+    """The bytes of an open regular file, from its start (os.pread: the offset is left alone,
+    so that each student process of a submission can read the same descriptor again)."""
+    import os
+
+    chunks, offset = [], 0
+    while offset <= max_bytes:
+        chunk = os.pread(fd, min(1 << 20, max_bytes + 1 - offset), offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        offset += len(chunk)
+    if offset > max_bytes:
+        raise Unreadable(f"the file is larger than {max_bytes // 2**20} MB")
+    return b"".join(chunks)
+
+
+def notebook_cells(raw, max_bytes=MAX_BYTES):
+    """[(cell number, source)] of a notebook's bytes (see read_notebook). Raises Unreadable."""
+    if len(raw) > max_bytes:
+        raise Unreadable(f"the file is larger than {max_bytes // 2**20} MB")
     if not raw.strip():
         raise Unreadable("empty file")
     try:
@@ -109,27 +136,22 @@ def imports(cells):
     return list(dict.fromkeys(n for n in names if n.split(".")[0] not in ("otter", "__future__")))
 
 
-def function_code(cells, name):
-    """The code object of the last top-level `def name` in the cells, compiled but never run,
-    so that a proxy can show the student's source to `inspect.getsource`. None if absent."""
-    found = None
-    for number, source in cells:
-        filename = f"<cell {number}>"
-        try:
-            tree = ast.parse(source, filename=filename)
-        except (SyntaxError, ValueError):
-            continue
-        for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
-                found = (filename, source, node)
-    if found is None:
-        return None
-    filename, source, node = found
+def function_code(name, cell, line, source):
+    """The code object of `def name`, compiled from its source (as the student process found it
+    in cell `cell` from line `line`: sandbox.Child.defs), never run, so that a proxy can show
+    the student's source to `inspect.getsource`. Returns (code, filename, padded source, node),
+    or None if it does not compile."""
+    filename = f"<cell {cell}>"
+    padded = "\n" * (line - 1) + source
     try:
+        tree = ast.parse(padded, filename=filename)
+        node = tree.body[0]
+        if len(tree.body) != 1 or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return None
         module = compile(ast.Module(body=[node], type_ignores=[]), filename, "exec")
-    except (SyntaxError, ValueError):
+    except Exception:  # SyntaxError, ValueError, MemoryError, RecursionError
         return None
     for const in module.co_consts:
         if isinstance(const, types.CodeType) and const.co_name == name:
-            return const, filename, source, node
+            return const, filename, padded, node
     return None

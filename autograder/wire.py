@@ -88,13 +88,16 @@ class Encoder:
     allow_pickle: pickle objects of other types (grader to student only)
     inputs: when a list, every array and tensor encoded is appended to it (the grader uses
     these to copy a student's in-place changes back into the test's own arrays)
+    alias_of: function(array or tensor) -> list or None (student side: see sandbox._alias);
+    a list is sent with the array as "al", for the grader to hand the test its own input back
     """
 
-    def __init__(self, callback=None, function_ref=None, allow_pickle=False, inputs=None):
+    def __init__(self, callback=None, function_ref=None, allow_pickle=False, inputs=None, alias_of=None):
         self.callback = callback
         self.function_ref = function_ref
         self.allow_pickle = allow_pickle
         self.inputs = inputs
+        self.alias_of = alias_of
         self.blobs = []
 
     def blob(self, data):
@@ -168,10 +171,14 @@ class Encoder:
     def array(self, a):
         if a.dtype.kind not in NUMPY_KINDS:
             return self.opaque(a, f"array of dtype {a.dtype}")
+        alias = self.alias_of(a) if self.alias_of is not None else None
         a = np.asarray(a)  # drops subclasses such as np.matrix
         if self.inputs is not None:
             self.inputs.append(a)
-        return {"a": self.blob(np.ascontiguousarray(a).tobytes()), "dtype": a.dtype.str, "shape": list(a.shape)}
+        node = {"a": self.blob(np.ascontiguousarray(a).tobytes()), "dtype": a.dtype.str, "shape": list(a.shape)}
+        if alias:
+            node["al"] = alias
+        return node
 
     def tensor(self, t, torch):
         dtype = str(t.dtype).replace("torch.", "")
@@ -181,13 +188,17 @@ class Encoder:
             self.inputs.append(t)
         data = t.detach().to("cpu").contiguous().reshape(-1)
         raw = data.view(torch.uint8).numpy().tobytes() if data.numel() else b""
-        return {
+        node = {
             "T": self.blob(raw),
             "dtype": dtype,
             "shape": list(t.shape),
             "device": str(t.device),
             "grad": bool(t.requires_grad),
         }
+        alias = self.alias_of(t) if self.alias_of is not None else None
+        if alias:
+            node["al"] = alias
+        return node
 
 
 def encode(obj, **kwargs):
@@ -207,19 +218,32 @@ class Decoder:
     inputs: when a list, every array and tensor built is appended (the student side uses it to
     report which inputs a function changed)
     device_ok: function(device string) -> bool; tensors for other devices land on the CPU
+    aliases: the arrays and tensors of the call this message answers (grader side): an array
+    marked "al" comes back as that argument itself, or as a view of its memory, when it fits
+    (same type, dtype and size, within bounds); otherwise as a copy, like any other array
     """
 
-    def __init__(self, blobs, trusted=False, callback=None, function=None, inputs=None, device_ok=None):
+    def __init__(self, blobs, trusted=False, callback=None, function=None, inputs=None, device_ok=None, aliases=None):
         self.blobs = blobs
         self.trusted = trusted
         self.callback = callback
         self.function = function
         self.inputs = inputs
         self.device_ok = device_ok
+        self.aliases = aliases
+        self.owned = set()
         self.nodes = 0
 
     def fail(self, why):
         raise WireError(f"invalid value in message: {why}")
+
+    def own(self, i, raw):
+        """Whether an array may use blob i's memory as it is (no copy): a writable buffer of its
+        own (wire.recv gives each blob one), not used by another value of the message."""
+        if i in self.owned or raw.readonly or not raw.c_contiguous or raw.nbytes != len(raw.obj):
+            return False
+        self.owned.add(i)
+        return True
 
     def blob(self, i):
         if type(i) is not int or not 0 <= i < len(self.blobs):
@@ -327,7 +351,12 @@ class Decoder:
         raw = self.blob(node["a"])
         if math.prod(shape) * dtype.itemsize != len(raw):
             self.fail("array size does not match its shape")
-        out = np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+        out = self.alias(node, np.ndarray, shape, dtype)
+        if out is not None:
+            return out
+        out = np.frombuffer(raw, dtype=dtype).reshape(shape)
+        if not self.own(node["a"], raw):
+            out = out.copy()
         if self.inputs is not None:
             self.inputs.append(out)
         return out
@@ -348,8 +377,11 @@ class Decoder:
         itemsize = torch.empty((), dtype=dtype).element_size()
         if math.prod(shape) * itemsize != len(raw):
             self.fail("tensor size does not match its shape")
+        out = self.alias(node, torch.Tensor, shape, dtype)
+        if out is not None:
+            return out
         if raw:
-            out = torch.frombuffer(bytearray(raw), dtype=dtype).reshape(shape)
+            out = torch.frombuffer(raw if self.own(node["T"], raw) else bytearray(raw), dtype=dtype).reshape(shape)
         else:
             out = torch.empty(shape, dtype=dtype)
         device = self.device(str(node.get("device", "cpu")))
@@ -360,6 +392,38 @@ class Decoder:
         if self.inputs is not None:
             self.inputs.append(out)
         return out
+
+    def alias(self, node, kind, shape, dtype):
+        """The argument (or a view of it) that an array marked "al" stands for, or None."""
+        al = node.get("al")
+        if self.aliases is None or type(al) is not list or len(al) < 2:
+            return None
+        i = al[0]
+        if type(i) is not int or not 0 <= i < len(self.aliases):
+            return None
+        target = self.aliases[i]
+        if not isinstance(target, kind):
+            return None
+        try:
+            if al[1] == "same" and len(al) == 2:
+                return target if tuple(target.shape) == shape and target.dtype == dtype else None
+            if al[1] != "view" or len(al) != 6 or type(al[2]) is not int:
+                return None
+            strides = self.shape_like(al[4], len(shape))
+            if kind is np.ndarray:
+                if not target.flags.c_contiguous or self.dtype(al[5]) != dtype:
+                    return None
+                return np.ndarray(shape, dtype, buffer=target, offset=al[2], strides=strides)
+            if not target.is_contiguous() or target.dtype != dtype:
+                return None
+            return target.as_strided(shape, strides, target.storage_offset() + al[2])
+        except (ValueError, TypeError, RuntimeError, WireError):
+            return None
+
+    def shape_like(self, strides, n):
+        if type(strides) is not list or len(strides) != n or not all(type(s) is int for s in strides):
+            self.fail("bad strides")
+        return tuple(strides)
 
 
 def _torch():
@@ -424,9 +488,7 @@ def recv(sock, deadline=None, max_bytes=1 << 30):
     sizes = head["b"]
     if not all(type(n) is int and n >= 0 for n in sizes) or sum(sizes) != blob_len:
         raise WireError("bad blob table")
-    data = memoryview(_recv_exact(sock, blob_len, deadline)) if blob_len else memoryview(b"")
-    blobs, pos = [], 0
-    for n in sizes:
-        blobs.append(data[pos : pos + n])
-        pos += n
+    # One buffer per blob: an array decoded from it can keep it without a copy, and keeps
+    # nothing else of the message alive.
+    blobs = [memoryview(_recv_exact(sock, n, deadline)) if n else memoryview(b"") for n in sizes]
     return head.get("v"), blobs

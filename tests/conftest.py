@@ -8,7 +8,15 @@ import pytest
 matplotlib.use("Agg")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+from autograder import confine  # noqa: E402
 from autograder.generate import cached_generation  # noqa: E402
+
+# Where student code cannot be run as `nobody` (root, with a Python under /root as pyenv puts
+# it), the grader refuses to grade unless told otherwise. The suite tells it (and every log then
+# says so); tests/test_hostile.py checks the refusal without it.
+ROOT_PROBLEM = confine.root_problem()
+if ROOT_PROBLEM:
+    os.environ["AUTOGRADER_ALLOW_ROOT"] = "1"
 
 
 @pytest.fixture(scope="session")
