@@ -330,3 +330,48 @@ def test_dry_run_of_the_script_runs_everything_it_can_here(tmp_path):
     )
     with pytest.raises(ValueError, match="holds no GPU measurement"):
         timing.load_gpu_timings(out)
+
+
+def test_scripted_calls_keep_no_arguments():
+    """A timer under test may pass a large array on every call: the test's function counts the
+    calls and the wrong ones, and keeps nothing of the arguments but a short description."""
+    import gc
+    import weakref
+
+    fn = checks.ScriptedCalls([0.0], expected=("a", 2))
+    big = np.zeros(2**20)
+    alive = weakref.ref(big)
+    for _ in range(20):
+        fn(big)
+    fn("a", 2)
+    del big
+    gc.collect()
+    assert alive() is None, "ScriptedCalls kept a reference to its argument"
+    assert (fn.count, fn.wrong, fn.first_wrong) == (21, 20, "(ndarray (1048576,))")
+
+
+def test_a_fixed_number_cannot_follow_random_durations():
+    """The hidden timing test draws its durations anew: a correct timer follows them, a timer
+    that returns a fixed number (whatever it is) fails."""
+    import statistics
+
+    def right(fn, *args, repeats=10, warmup=3):
+        for _ in range(warmup):
+            fn(*args)
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            fn(*args)
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    checks.expect_benchmark_follows(right)
+    for fixed in (0.01, 0.035, 0.1):
+
+        def constant(fn, *args, repeats=10, warmup=3, fixed=fixed):
+            for _ in range(warmup + repeats):
+                fn(*args)
+            return fixed
+
+        with pytest.raises(AssertionError, match="their median is"):
+            checks.expect_benchmark_follows(constant)

@@ -910,18 +910,51 @@ def float32_mode(tf32):
     return mode()
 
 
+def random_scale(low=0.5, high=2.0):
+    """A factor drawn anew on every run (log-uniform between low and high): timing tests scale
+    their durations by it, so that no fixed number passes them."""
+    import math
+    import random
+
+    return math.exp(random.Random().uniform(math.log(low), math.log(high)))
+
+
+def _same_arguments(got, expected):
+    try:
+        return len(got) == len(expected) and all(type(g) is type(e) and bool(g == e) for g, e in zip(got, expected))
+    except (ValueError, TypeError):  # arrays compared element by element
+        return False
+
+
+def _argument_text(args, kwargs):
+    def show(v):
+        if hasattr(v, "shape") and hasattr(v, "dtype"):
+            return f"{type(v).__name__} {tuple(v.shape)}"
+        text = repr(v)
+        return text if len(text) <= 40 else text[:37] + "..."
+
+    return "(" + ", ".join([show(a) for a in args[:6]] + [f"{k}={show(v)}" for k, v in list(kwargs.items())[:6]]) + ")"
+
+
 class ScriptedCalls:
     """A function for testing a timer: call number i (from 0) sleeps durations[i] seconds (the
-    last one repeats). Counts its calls and records their arguments."""
+    last one repeats). Counts its calls, and those whose arguments are not `expected`; of the
+    arguments it keeps only a short description of the first wrong call (so that a timer that
+    passes large arguments again and again costs no memory)."""
 
-    def __init__(self, durations):
-        self.durations, self.calls = list(durations), []
+    def __init__(self, durations, expected=()):
+        self.durations, self.expected = list(durations), tuple(expected)
+        self.count, self.wrong, self.first_wrong = 0, 0, None
 
     def __call__(self, *args, **kwargs):
         import time
 
-        seconds = self.durations[min(len(self.calls), len(self.durations) - 1)]
-        self.calls.append((args, kwargs))
+        seconds = self.durations[min(self.count, len(self.durations) - 1)]
+        self.count += 1
+        if kwargs or not _same_arguments(args, self.expected):
+            self.wrong += 1
+            if self.first_wrong is None:
+                self.first_wrong = _argument_text(args, kwargs)
         time.sleep(seconds)
 
 
@@ -978,6 +1011,27 @@ def expect_median_seconds(call, got, timed, low, high):
         f"{call} returned {got:.4g} s for timed calls that took {durations} s; "
         f"their median is {median:g} s" + (f" ({got:.4g} looks like {what})" if what else "")
     )
+
+
+def expect_benchmark_follows(benchmark, runs=3, repeats=5, warmup=2):
+    """Time calls of randomised durations with the student's benchmark, `runs` times: each run's
+    median is about 3 times the last one's, its warm-up calls and one slow and one fast call
+    are drawn at random too. Each result must be near its run's median: a timer that returns a
+    fixed number, or anything it did not measure, fails."""
+    import random
+    import statistics
+
+    rng = random.Random()
+    median = rng.uniform(0.008, 0.012)
+    for _ in range(runs):
+        timed = [median * rng.uniform(0.97, 1.03) for _ in range(repeats)]
+        slow, fast = rng.sample(range(repeats), 2)
+        timed[slow], timed[fast] = median * rng.uniform(3, 5), median * rng.uniform(0.1, 0.3)
+        warm = [rng.choice([0.0, 3 * median]) for _ in range(warmup)]
+        call, got = call_benchmark(benchmark, ScriptedCalls(warm + timed), repeats=repeats, warmup=warmup)
+        m = statistics.median(timed)
+        expect_median_seconds(call, got, timed, 0.8 * m, 1.3 * m + 0.006)
+        median *= rng.uniform(2.8, 3.2)
 
 
 def expect_timer_waits_for_gpu(benchmark, conv2d_torch, small, large, w, stride=1, padding=0):

@@ -231,6 +231,13 @@ def bench_warmup_timed(fn, *args, repeats=10, warmup=3):
     return statistics.median(times)
 
 
+def bench_fixed_number(fn, *args, repeats=10, warmup=3):
+    """Calls fn as it should, then returns a number that fits one of the tests' windows."""
+    for _ in range(warmup + repeats):
+        fn(*args)
+    return 0.035
+
+
 def bench_drops_args(fn, *args, repeats=10, warmup=3):
     for _ in range(warmup):
         fn()
@@ -277,7 +284,7 @@ MISTAKES = [
         "im2col: loop over output pixels",
         "q2",
         {"conv2d_im2col": im2col_loops_over_pixels},
-        "times faster than Python loops",
+        "times as long as the one matrix product it needs",
     ),
     ("torch: calls F.conv2d", "q3", {"conv2d_torch": torch_uses_conv2d}, "write the convolution yourself"),
     ("torch: returns a numpy array", "q3", {"conv2d_torch": torch_returns_numpy}, "it must return a torch tensor"),
@@ -298,9 +305,10 @@ MISTAKES = [
         "benchmark: warm-up calls timed",
         "q4",
         {"benchmark": bench_warmup_timed},
-        "warm-up calls (0.15 s each) were timed",
+        "were timed; only the 3 calls after them",
     ),
     ("benchmark: arguments not passed on", "q4", {"benchmark": bench_drops_args}, "pass *args on"),
+    ("benchmark: returns a fixed number", "q4", {"benchmark": bench_fixed_number}, "their median is"),
     (
         "torch on the GPU: detour through the CPU",
         "q5_gpu",

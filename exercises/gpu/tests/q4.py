@@ -3,29 +3,30 @@ from otter.test_files import test_case
 OK_FORMAT = False
 
 name = "q4"
-points = 4
+points = 5
 
 @test_case(points=None, hidden=False)
 def test_median_of_the_timed_calls(benchmark):
-    from exercise_checks import FORBIDDEN, expect_allowed
-    expect_allowed(benchmark, 'benchmark', FORBIDDEN)
-    from exercise_checks import ScriptedCalls, call_benchmark, expect_median_seconds
-    timed = [0.005, 0.04, 0.04, 0.04, 0.4]
+    from exercise_checks import ScriptedCalls, call_benchmark, expect_median_seconds, random_scale
+    s = random_scale()
+    timed = [s * d for d in (0.005, 0.04, 0.04, 0.04, 0.4)]
     fn = ScriptedCalls([0.0] + timed)
     call, got = call_benchmark(benchmark, fn, repeats=5, warmup=1)
-    expect_median_seconds(call, got, timed, 0.03, 0.09)
+    expect_median_seconds(call, got, timed, 0.75 * s * 0.04, 1.5 * s * 0.04 + 0.005)
 
 @test_case(points=None, hidden=False)
 def test_warmup_repeats_and_arguments(benchmark):
-    from exercise_checks import ScriptedCalls, call_benchmark
-    fn = ScriptedCalls([0.0])
-    call, _ = call_benchmark(benchmark, fn, 'a', 2, repeats=4, warmup=2)
-    if len(fn.calls) != 6:
-        raise AssertionError(f'{call} called fn {len(fn.calls)} times; expected warmup + repeats = 2 + 4 = 6')
-    if any((args != ('a', 2) for args, _ in fn.calls)):
-        raise AssertionError(f"{call} called fn with {fn.calls[0][0]}; expected fn('a', 2): pass *args on")
+    from exercise_checks import ScriptedCalls, call_benchmark, expect_median_seconds, random_scale
+    seconds = 0.02 * random_scale()
+    fn = ScriptedCalls([0.0, 0.0, seconds], expected=('a', 2))
+    call, got = call_benchmark(benchmark, fn, 'a', 2, repeats=4, warmup=2)
+    if fn.count != 6:
+        raise AssertionError(f'{call} called fn {fn.count} times; expected warmup + repeats = 2 + 4 = 6')
+    if fn.wrong:
+        raise AssertionError(f"{call} called fn{fn.first_wrong}; expected fn('a', 2): pass *args on")
+    expect_median_seconds(call, got, [seconds] * 4, 0.8 * seconds, 1.3 * seconds + 0.006)
     fn = ScriptedCalls([0.0])
     call, _ = call_benchmark(benchmark, fn)
-    if len(fn.calls) != 13:
-        raise AssertionError(f'{call} called fn {len(fn.calls)} times; by default repeats=10 and warmup=3: 13 calls')
+    if fn.count != 13:
+        raise AssertionError(f'{call} called fn {fn.count} times; by default repeats=10 and warmup=3: 13 calls')
 
