@@ -25,7 +25,10 @@ import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 PDF_NAME = "cnn-course.pdf"
+SINGLE_PAGE = "book/intro.html"  # the root document, which the singlehtml builder fills with the whole book
+PRINTED_PAGE = "whole-book.html"  # a copy of it at the top of the site, where its relative links work
 TIMEOUT_MS = 120_000
 
 # Printed pages: no header bar, sidebars or buttons; code and outputs wrap; figures stay whole.
@@ -36,6 +39,7 @@ PRINT_CSS = """
 .copybtn, .toggle-button, .skip-link, .theme-switch-button, #pst-back-to-top { display: none !important; }
 .bd-main .bd-content .bd-article-container { max-width: 100% !important; }
 pre, .cell_output pre { white-space: pre-wrap !important; word-break: break-word; }
+details.hide > summary { display: none !important; }   /* folded code: its toggle means nothing on paper */
 img, figure, .cell_output { break-inside: avoid; max-width: 100% !important; }
 h1, h2, h3 { break-after: avoid; }
 section > h1 { break-before: page; }
@@ -47,7 +51,6 @@ WAIT = """async () => {
     await new Promise(r => setTimeout(r, 100));
   if (window.MathJax && MathJax.startup) await MathJax.startup.promise;
   await Promise.all([...document.images].map(i => i.complete ? null : new Promise(r => { i.onload = i.onerror = r; })));
-  document.querySelectorAll('details').forEach(d => d.open = true);
   const maths = [...document.querySelectorAll('span.math, div.math')];
   return {math: maths.length, typeset: maths.filter(m => m.querySelector('mjx-container')).length,
           images: document.images.length,
@@ -63,9 +66,12 @@ def chromium():
 
 
 def build_singlehtml(build):
-    """The book on one page: <build>/singlehtml/index.html. Jupyter Book's own build, with the
+    """The book on one page: <build>/singlehtml/book/intro.html. Jupyter Book's own build, with the
     singlehtml builder and a doctree folder of its own (a shared one would make the next html
     build re-read every page); the notebooks' outputs come from <build>/.jupyter_cache."""
+    from build import skip_slow_imports  # book/_ext/build.py
+
+    skip_slow_imports()
     from jupyter_book.sphinx import build_sphinx
 
     out = build / "singlehtml"
@@ -81,18 +87,25 @@ def build_singlehtml(build):
         keep_going=True,
         quiet=True,
     )
-    if result != 0 or not (out / "index.html").exists():
+    if result != 0 or not (out / SINGLE_PAGE).exists():
         sys.exit(f"the single-page build failed ({result!r}): see the warnings above")
+    # Sphinx writes the page's links as if it lay at the top of the site (_images/..., _static/...),
+    # where a root document in a folder (book/intro) does not: print a copy that lies there.
+    shutil.copy2(out / SINGLE_PAGE, out / PRINTED_PAGE)
     return out
 
 
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
 def print_pdf(site, out):
-    """Serve `site`, open its index.html in headless Chromium, print it to `out`.
+    """Serve `site`, open the whole book's page in headless Chromium, print it to `out`.
     Returns what the page held: {math, typeset, images, broken}."""
     from playwright.sync_api import sync_playwright
 
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    handler.log_message = lambda *a: None
+    handler = functools.partial(_QuietHandler, directory=str(site))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{httpd.server_port}/"
@@ -110,7 +123,7 @@ def print_pdf(site, out):
                     else (offsite.append(r.request.url), r.abort())
                 ),
             )
-            page.goto(base + "index.html", wait_until="load", timeout=TIMEOUT_MS)
+            page.goto(base + PRINTED_PAGE, wait_until="load", timeout=TIMEOUT_MS)
             page.add_style_tag(content=PRINT_CSS)
             info = page.evaluate(WAIT)
             page.emulate_media(media="print")
