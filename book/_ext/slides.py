@@ -231,6 +231,10 @@ def prepare(nb):
             cell.outputs = [
                 o for o in cell.get("outputs", []) if not any(k.startswith(GLUE_MIME) for k in o.get("data", {}))
             ]
+            alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt")
+            for out in cell.outputs:  # the figure's alt text, as the book has it (the template writes it)
+                if alt and any(k.startswith("image/") for k in out.get("data", {})):
+                    out.setdefault("metadata", {})["alt"] = alt
         cells.append(cell)
     nb.cells = cells
     return nb  # hide-input / remove-input / remove-output: the exporter's TagRemovePreprocessor
