@@ -338,12 +338,14 @@ def visits(site, server, browser, request):
     audited = {p: v.axe for p, v in out.items() if v.axe is not None}
     AXE_REPORT.parent.mkdir(parents=True, exist_ok=True)
     AXE_REPORT.write_text(json.dumps(audited, indent=1))
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:  # the counts go to the test output, passed or failed
-        reporter.write_line("")
-        reporter.write_line(f"axe-core: violations (elements) per page; report in {AXE_REPORT}")
-        for line in axe_table(audited):
-            reporter.write_line(line)
+    plugins = request.config.pluginmanager
+    reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:  # the counts go to the test output, passed or failed
+        with capture.global_and_fixture_disabled():
+            reporter.write_line("")
+            reporter.write_line(f"axe-core: violations (elements) per page; report in {AXE_REPORT}")
+            for line in axe_table(audited):
+                reporter.write_line(line)
     return out
 
 
