@@ -584,7 +584,8 @@ def test_no_serious_or_critical_accessibility_violation(visits):
     assert bad == {}, "\n".join(axe_table(audited)) + "\n" + json.dumps(bad, indent=1)[:8000]
 
 
-PATH_LIKE = re.compile(r"[/\\]|\.(png|jpe?g|gif|svg|webp)$|^[0-9a-f]{12,}$", re.I)
+# a file path or name (one word with a slash, or an image's extension), or a bare hash
+PATH_LIKE = re.compile(r"^\S*[/\\]\S*$|\.(png|jpe?g|gif|svg|webp)$|^[0-9a-f]{12,}$", re.I)
 
 
 def test_every_figure_has_alt_text_in_words(visits):
