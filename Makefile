@@ -4,14 +4,28 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: book test test-fast lint publish notebooks check bench clean freeze assets browser slides gpu-wheels
+.PHONY: book test test-fast lint publish notebooks check bench clean freeze assets browser slides gpu-wheels pdf pdftools
 
-# The environment: .venv from requirements.txt, plus the course package itself (editable).
+# Which PyTorch build the environments get (README, "Install"); the version is requirements.txt's.
+#   unset       whatever pip's index gives for torch==2.13.0: from PyPI, the CUDA build on Linux
+#               x86-64 (with its nvidia-* packages, several GB), the CPU build on macOS and Windows
+#   TORCH=cpu   the CPU build, from PyTorch's index (download.pytorch.org/whl/cpu)
+#   TORCH=cuda  PyPI's CUDA build, and a check that it is one (TORCH=cu126 etc.: PyTorch's index)
+# It reaches every pip the targets run (.venv, and the Colab test's .venv-colab) through
+# PIP_EXTRA_INDEX_URL. To switch builds: rm -rf .venv .venv-colab, then make again.
+TORCH ?=
+ifneq ($(filter-out cuda,$(TORCH)),)
+export PIP_EXTRA_INDEX_URL := $(strip $(PIP_EXTRA_INDEX_URL) https://download.pytorch.org/whl/$(TORCH))
+endif
+
+# The environment: .venv from requirements.txt, plus the course package itself (editable),
+# then one line saying which torch it got and how big .venv is.
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
-	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	@$(PY) book/_ext/environment.py $(VENV) $(TORCH)
 	touch $(STAMP)
 
 # JavaScript the site serves itself (MathJax, widget manager, reveal.js): `npm ci` from
@@ -28,17 +42,37 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "The browser tests need Chromium: apt-get install chromium, or set CHROMIUM=/path/to/chrome"; exit 1; fi
 
+# pdfinfo and pdftoppm (Debian's poppler-utils), with which the tests read the book's PDF.
+pdftools:
+	@if command -v pdftoppm >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's poppler-utils for the PDF test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
+	else echo "The PDF test needs poppler-utils (pdfinfo, pdftoppm): apt-get install poppler-utils"; exit 1; fi
+
 # Build the book into _build/html (notebooks executed, cached; warnings are errors), with
 # MathJax and the widget manager served from the site and every lecture's slides in slides/.
-book: $(STAMP) assets
-	$(VENV)/bin/jupyter-book build . -W --keep-going
+# book/_ext/build.py is `jupyter-book build` minus 3.5 s of start-up. Nothing is done when no
+# file the book is built from changed since the last build (_build/html/.built).
+BOOK_INPUTS := $(shell find _config.yml _toc.yml book lectures exercises cnn_course requirements.txt \
+  pyproject.toml package-lock.json -type f -not -path '*/.ipynb_checkpoints/*' -not -path '*/__pycache__/*' \
+  -not -path 'exercises/*/tests/*' 2>/dev/null)
+book: _build/html/.built
+_build/html/.built: $(STAMP) $(BOOK_INPUTS) | assets
+	$(PY) book/_ext/build.py . -W --keep-going
+	@touch $@
 
 # Rebuild every lecture's reveal.js deck (_build/html/slides/) from the book's executed lectures.
 slides: book
 	$(PY) book/_ext/slides.py
 
-# Everything CI runs: lint, then every test, browser tests and the Colab-readiness check included.
-test: $(STAMP) assets browser lint
+# The whole book as one PDF, _build/html/cnn-course.pdf (the front page links to it): printed
+# from a single-page build of the book by Debian's Chromium (book/_ext/pdf.py).
+pdf: book browser
+	$(PY) book/_ext/pdf.py
+
+# Everything CI runs: lint, then every test, browser tests, the PDF and the Colab-readiness check included.
+test: $(STAMP) assets browser pdftools lint
 	$(PY) -m pytest -ra
 
 # The developers' fast lane (a few minutes on 2 cores): lint, the references, the exercises'

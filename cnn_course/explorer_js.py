@@ -151,9 +151,9 @@ EXPLORER_JS = r"""
                '" stroke="' + C.grid + '" stroke-width="0.5"/>');
         if (g.pad) {
           P.push('<text x="' + (x + cell / 2) + '" y="' + (y + cell * 0.68) + '" font-size="' + (cell * 0.45).toFixed(1) +
-                 '" text-anchor="middle" fill="#888">0</text>');
+                 '" text-anchor="middle" fill="' + C.pad_ink + '">0</text>');
         } else if (g.reads && cell >= 16) {
-          var ink = g.reads / maxReads > 0.6 ? '#ffffff' : '#1f4e79';
+          var ink = C.ink;
           P.push('<text x="' + (x + cell / 2) + '" y="' + (y + cell * 0.68) + '" font-size="' + (cell * 0.42).toFixed(1) +
                  '" text-anchor="middle" fill="' + ink + '">' + g.reads + '</text>');
         } else if (g.reads === 0 && L.fits) {

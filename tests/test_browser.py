@@ -9,6 +9,13 @@ refused and reported, so a page that still needs a CDN fails here.
 Each page (book pages and slide decks) is visited once; the tests below read what the visit
 saw. A screenshot of each is saved to _build/screenshots/ (or $SCREENSHOTS_DIR; CI keeps them
 as artifacts), with visits.json: what each visit recorded.
+
+Accessibility: axe-core (npm, installed from package-lock.json into node_modules/ like the
+site's other JavaScript, but never part of the site) runs on every book page and on one slide
+deck. The counts per page are printed with the test output, and the full report is written to
+_build/axe/axe-report.json (or $AXE_REPORT_DIR; CI keeps it as an artifact). A serious or
+critical violation fails the tests. The front page and one lecture are also opened at a
+phone's width (390 px), with a screenshot.
 """
 
 import functools
@@ -33,6 +40,11 @@ from autograder.repository import repository
 pytestmark = pytest.mark.slow  # a browser, a book build or batch grading: not in `make test-fast`
 
 SCREENSHOTS = Path(os.environ.get("SCREENSHOTS_DIR", ROOT / "_build" / "screenshots"))
+AXE_REPORT = Path(os.environ.get("AXE_REPORT_DIR", ROOT / "_build" / "axe")) / "axe-report.json"
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+AXE_DECK = "slides/convolution.slides.html"  # the one slide deck axe audits
+AXE_FAILS = {"serious", "critical"}
+PHONE = {"width": 390, "height": 844}
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -141,6 +153,8 @@ class Visit:
     text: str = ""
     slides: dict = field(default_factory=dict)
     screenshot: str = ""
+    images: list = field(default_factory=list)  # [{src, alt}] of every <img>
+    axe: list | None = None  # axe-core's violations, where it ran
 
 
 WAIT_FOR_PAGE = """async () => {
@@ -186,6 +200,8 @@ INSPECT = (
           mjx: document.querySelectorAll('mjx-container').length,
           views: views.length, rendered: rendered.length, twins, deck,
           colab: [...document.querySelectorAll('a[href*="colab.research.google.com"]')].map(a => a.href),
+          images: [...document.querySelectorAll('img')].map(i => ({src: (i.getAttribute('src') || '').slice(0, 80),
+                                                                   alt: i.getAttribute('alt')})),
           links: [...document.querySelectorAll('a[href]')].map(a => a.href),
           text: document.body.textContent};
 }"""
@@ -203,12 +219,12 @@ def browser():
         b.close()
 
 
-def open_page(browser, server, path, visit=None, extra=None):
+def open_page(browser, server, path, visit=None, extra=None, viewport=None):
     """A new page at `path`, every request off the site refused; console output recorded in
     `visit`. extra: {path: html} pages served as if they were on the site."""
     visit = visit or Visit(path)
     extra = {server + p: body for p, body in (extra or {}).items()}
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+    context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900}, service_workers="block")
 
     def route(r):
         if r.request.url in extra:
@@ -243,8 +259,45 @@ def open_page(browser, server, path, visit=None, extra=None):
     return page, visit
 
 
+# axe-core's UMD wrapper would register it as an anonymous RequireJS module on pages that load
+# RequireJS (widgets, slides): hide `define` so that it sets window.axe instead.
+RUN_AXE = """async () => {
+  const r = await window.axe.run(document, {resultTypes: ['violations']});
+  return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map(n => ({target: n.target, html: n.html.slice(0, 300), summary: n.failureSummary}))}));
+}"""
+
+
+def run_axe(page):
+    """axe-core's violations on the open page: [{id, impact, help, nodes: [{target, html, summary}]}]."""
+    if not AXE_JS.exists():
+        pytest.fail(f"{AXE_JS} is missing: run `make assets` (npm ci installs axe-core from package-lock.json)")
+    page.add_script_tag(content="(function (define) {\n" + AXE_JS.read_text(encoding="utf-8") + "\n}).call(window);")
+    return page.evaluate(RUN_AXE)
+
+
+def axe_audits(path):
+    """axe runs on every page of the book and on one slide deck."""
+    return not path.startswith("slides/") or path == AXE_DECK
+
+
+def axe_table(audited):
+    """One line per page: its violations counted by impact, and the rules broken."""
+    lines = [f"{'page':58s} {'critical':>8s} {'serious':>8s} {'moderate':>8s} {'minor':>6s}  rules"]
+    for path, violations in audited.items():
+        counts = {
+            k: sum(len(v["nodes"]) for v in violations if v["impact"] == k)
+            for k in ["critical", "serious", "moderate", "minor"]
+        }
+        rules = ", ".join(sorted({v["id"] for v in violations}))
+        lines.append(
+            f"{path:58s} {counts['critical']:8d} {counts['serious']:8d} {counts['moderate']:8d} {counts['minor']:6d}  {rules}"
+        )
+    return lines
+
+
 @pytest.fixture(scope="module")
-def visits(site, server, browser):
+def visits(site, server, browser, request):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for old in SCREENSHOTS.glob("*.png"):
         old.unlink()
@@ -257,6 +310,9 @@ def visits(site, server, browser):
         visit.widget_views, visit.widget_views_rendered = info["views"], info["rendered"]
         visit.twins, visit.colab_links, visit.text = info["twins"], info["colab"], info["text"]
         visit.links = info["links"]
+        visit.images = info["images"]
+        if axe_audits(path):
+            visit.axe = run_axe(page)
         visit.slides = {**info["deck"], "mjx": info["mjx"]} if path.startswith("slides/") else {}
         shot = SCREENSHOTS / (path.removesuffix(".html").replace("/", "__") + ".png")
         page.screenshot(path=str(shot), full_page=not path.startswith("slides/"))
@@ -279,6 +335,17 @@ def visits(site, server, browser):
             indent=1,
         )
     )
+    audited = {p: v.axe for p, v in out.items() if v.axe is not None}
+    AXE_REPORT.parent.mkdir(parents=True, exist_ok=True)
+    AXE_REPORT.write_text(json.dumps(audited, indent=1))
+    plugins = request.config.pluginmanager
+    reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:  # the counts go to the test output, passed or failed
+        with capture.global_and_fixture_disabled():
+            reporter.write_line("")
+            reporter.write_line(f"axe-core: violations (elements) per page; report in {AXE_REPORT}")
+            for line in axe_table(audited):
+                reporter.write_line(line)
     return out
 
 
@@ -492,6 +559,82 @@ def test_every_lecture_has_a_slide_deck_linked_from_its_page(visits):
         page = visits[f"{f}.html"]
         assert any(link.endswith(f"/slides/{name}.slides.html") for link in page.links), f"{f}: no link to its slides"
     assert "slides/index.html" in visits
+
+
+def test_no_serious_or_critical_accessibility_violation(visits):
+    """axe-core on every book page and one slide deck: nothing serious or critical (colour
+    contrast, unlabelled controls, missing alt text, ...)."""
+    audited = {p: v.axe for p, v in visits.items() if v.axe is not None}
+    assert AXE_DECK in audited and len(audited) >= len(toc_notebooks()) + 2, sorted(audited)
+    bad = {
+        p: [
+            {
+                "rule": v["id"],
+                "impact": v["impact"],
+                "help": v["help"],
+                "elements": len(v["nodes"]),
+                "first": v["nodes"][0],
+            }
+            for v in violations
+            if v["impact"] in AXE_FAILS
+        ]
+        for p, violations in audited.items()
+    }
+    bad = {p: b for p, b in bad.items() if b}
+    assert bad == {}, "\n".join(axe_table(audited)) + "\n" + json.dumps(bad, indent=1)[:8000]
+
+
+# a file path or name (one word with a slash, or an image's extension), or a bare hash
+PATH_LIKE = re.compile(r"^\S*[/\\]\S*$|\.(png|jpe?g|gif|svg|webp)$|^[0-9a-f]{12,}$", re.I)
+
+
+def test_every_figure_has_alt_text_in_words(visits):
+    """Every image says what it shows: alt text of a few words, not empty, not a file name or hash."""
+    bad = {}
+    for path, v in visits.items():
+        for img in v.images:
+            alt = (img["alt"] or "").strip()
+            if len(alt.split()) < 2 or PATH_LIKE.search(alt):
+                bad.setdefault(path, []).append({"src": img["src"], "alt": img["alt"]})
+    assert sum(len(v.images) for v in visits.values()) > 0
+    assert bad == {}, json.dumps(bad, indent=1)[:6000]
+
+
+def test_front_page_has_one_search_box(visits, browser, server):
+    page, visit = open_page(browser, server, "book/intro.html")
+    boxes = page.evaluate(
+        "() => [...document.querySelectorAll('.search-button-field, input[type=search], input[name=q]')]"
+        ".filter(e => e.offsetParent !== null).length"
+    )
+    assert boxes == 1, f"{boxes} search boxes visible on the front page"
+    page.context.close()
+
+
+PHONE_LAYOUT = """() => {
+  const w = document.documentElement.clientWidth;
+  const wide = [...document.querySelectorAll('article p, article li, article h1, article h2, article h3, article table:not(.highlight)')]
+    .filter(e => e.offsetParent !== null && e.getBoundingClientRect().right > w + 1)
+    .map(e => e.tagName + ': ' + e.textContent.trim().slice(0, 60));
+  const clipped = [...document.querySelectorAll('article div.highlight pre')]
+    .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
+    .map(e => e.textContent.trim().slice(0, 60));
+  return {page: document.documentElement.scrollWidth, width: w, wide, clipped};
+}"""
+
+
+@pytest.mark.parametrize("path", ["book/intro.html", "lectures/convolution.html"])
+def test_readable_on_a_phone(visits, browser, server, path):
+    """At 390 px wide the page does not scroll sideways, no prose runs off the screen, and code
+    wraps instead of hiding behind a scroll bar. A screenshot is kept."""
+    page, visit = open_page(browser, server, path, viewport=PHONE)
+    layout = page.evaluate(PHONE_LAYOUT)
+    shot = SCREENSHOTS / ("phone-390px__" + path.removesuffix(".html").replace("/", "__") + ".png")
+    page.screenshot(path=str(shot), full_page=True)
+    page.context.close()
+    assert layout["page"] <= layout["width"], f"{path}: {layout['page']} px wide at {layout['width']} px"
+    assert layout["wide"] == [], f"{path}: prose wider than the screen: {layout['wide'][:5]}"
+    assert layout["clipped"] == [], f"{path}: code lines cut off (scroll sideways): {layout['clipped'][:5]}"
+    assert shot.stat().st_size > 10_000
 
 
 def test_screenshots_of_every_chapter(visits):

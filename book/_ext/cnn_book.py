@@ -10,10 +10,19 @@
    widget, an old figure). The cache is emptied when the course package, requirements.txt or
    pyproject.toml change.
 3. Slides: at the end of an HTML build, every executed lecture becomes a reveal.js deck in
-   slides/ (slides.py), and each lecture page gets a header button that opens its deck.
+   slides/ (slides.py), and each lecture page gets a header button that opens its deck. A deck
+   is rebuilt only when its lecture, that lecture's execution or the slides' code changed.
+4. Styles: static/cnn-book.css on every page (code wraps, figures fit a phone's width, colours
+   with enough contrast).
+5. A quiet log: what is expected and harmless is not printed (each unexecuted exercise page's
+   "Excluded from execution by pattern"; each kernel's "running over TCP without encryption",
+   as the kernels listen on 127.0.0.1 only). Warnings still fail the build (-W).
 """
 
 import hashlib
+import logging as std_logging
+import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -27,6 +36,10 @@ import slides  # noqa: E402
 
 LOGGER = logging.getLogger(__name__)
 HTML_BUILDERS = {"html", "dirhtml"}
+ASSET_BUILDERS = HTML_BUILDERS | {"singlehtml"}  # singlehtml: the page book/_ext/pdf.py prints
+STATIC = Path(__file__).resolve().parent / "static"
+TEMPLATES = Path(__file__).resolve().parent / "templates" / "html"
+EXPECTED_MESSAGES = ("Excluded from execution by pattern",)
 
 
 def _lectures(app):
@@ -59,8 +72,102 @@ def drop_stale_execution_cache(app, config):
     stamp.write_text(digest + "\n")
 
 
+class _DropExpected(std_logging.Filter):
+    def filter(self, record):
+        return not str(record.msg).startswith(EXPECTED_MESSAGES)
+
+
+def quiet_log(app, config):
+    """Drop the expected messages (see the module's docstring) from Sphinx's log, and start
+    the notebooks' kernels with an IPython profile that logs errors only."""
+    for handler in std_logging.getLogger("sphinx").handlers:
+        handler.addFilter(_DropExpected())
+    profile = Path(app.outdir).parent / ".ipython" / "profile_default"
+    profile.mkdir(parents=True, exist_ok=True)
+    config_file = profile / "ipython_kernel_config.py"
+    text = "# Written by book/_ext/cnn_book.py: the book's kernels log errors only.\n"
+    text += "c.IPKernelApp.log_level = 'ERROR'\n"
+    if not config_file.exists() or config_file.read_text() != text:
+        config_file.write_text(text)
+    os.environ["IPYTHONDIR"] = str(profile.parent)
+
+
+def exclude_files_outside_toc(app, config):
+    """What `only_build_toc_files` does, without walking .venv/ and node_modules/: every source
+    file that the table of contents does not list is excluded. sphinx-external-toc does it
+    with a recursive glob of the whole repository, excluded folders included (about 0.5 s of
+    every build here); this walk skips the folders `exclude_patterns` already excludes, and
+    hidden ones, as that glob does. _config.yml therefore sets only_build_toc_files: false."""
+    from sphinx.util.matching import Matcher
+
+    site_map = getattr(config, "external_site_map", None)
+    if site_map is None:
+        return
+    excluded = Matcher(config.exclude_patterns)
+    suffixes = tuple(config.source_suffix)
+    src = Path(app.srcdir)
+    extra = []
+    for folder, dirs, files in os.walk(src):
+        base = Path(folder).relative_to(src).as_posix()
+        rel = (lambda name: name) if base == "." else (lambda name, base=base: f"{base}/{name}")
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not excluded(rel(d)))
+        for name in sorted(files):
+            suffix = next((x for x in suffixes if name.endswith(x)), None)
+            if suffix is None or name.startswith("."):
+                continue
+            posix = rel(name)
+            if posix in site_map or posix[: -len(suffix)] in site_map or excluded(posix):
+                continue
+            extra.append(posix)
+    config.exclude_patterns = config.exclude_patterns + extra
+
+
+def add_static(app, config):
+    """The book's CSS, and its templates ahead of the theme's (templates/html/: the search field
+    and the colour-mode switch with accessible names); one search field, in the header (the
+    theme puts another in the sidebar: html_sidebars leaves it out)."""
+    config.html_static_path.append(str(STATIC))
+    config.templates_path.insert(0, str(TEMPLATES))
+    if not config.html_sidebars:
+        config.html_sidebars = {"**": ["navbar-logo.html", "icon-links.html", "sbt-sidebar-nav.html"]}
+
+
+SUMMARY_IN_NAV = re.compile(r'(<a [^>]*href="[^"]*"[^>]*>(?P<title>[^<]*)</a>\s*<details[^>]*>\s*)<summary>')
+
+
+def _name_nav_toggles(html):
+    """The sidebar's expand/collapse toggles (a <summary> holding only an icon) get a name:
+    "Sections of <the chapter's title>" (axe-core: summary-name)."""
+
+    def named(m):
+        title = re.sub(r"<[^>]+>", "", m.group("title")).strip()
+        return f'{m.group(1)}<summary aria-label="Sections of {title}">'
+
+    return SUMMARY_IN_NAV.sub(named, html)
+
+
+def accessible_names(app, pagename, templatename, context, doctree):
+    """Names that axe-core found missing or wrong: the sidebar's section toggles, and the
+    "Show code cell source" toggles, whose aria-label ("Toggle hidden content") hid the text
+    they show."""
+    if app.builder.name not in ASSET_BUILDERS:
+        return
+    if "body" in context:
+        context["body"] = context["body"].replace('<summary aria-label="Toggle hidden content">', "<summary>")
+    toctree = context.get("generate_toctree_html")
+    if callable(toctree) and not getattr(toctree, "_cnn_named", False):
+
+        def named_toctree(*args, **kwargs):
+            from markupsafe import Markup
+
+            return Markup(_name_nav_toggles(str(toctree(*args, **kwargs))))
+
+        named_toctree._cnn_named = True
+        context["generate_toctree_html"] = named_toctree
+
+
 def copy_assets(app):
-    if app.builder.name not in HTML_BUILDERS:
+    if app.builder.name not in ASSET_BUILDERS:
         return
     try:
         offline_assets.copy_into(Path(app.outdir) / "_static")
@@ -119,16 +226,22 @@ def build_slides(app, exception):
         return
     names = {d.split("/", 1)[1] for d in _lectures(app)}
     try:
-        decks = slides.build_all(Path(app.outdir).parent, app.outdir, names)
+        decks = slides.build_all(Path(app.outdir).parent, app.outdir, names, only_changed=True)
     except RuntimeError as err:
         raise ExtensionError(str(err)) from err
-    LOGGER.info(f"slides: {len(decks)} decks in {Path(app.outdir) / 'slides'}")
+    rebuilt = [p.name for p, _, fresh in decks if fresh]
+    LOGGER.info(f"slides: {len(decks)} decks in {Path(app.outdir) / 'slides'}, rebuilt: {', '.join(rebuilt) or 'none'}")
 
 
 def setup(app):
+    app.connect("config-inited", quiet_log)
+    app.connect("config-inited", add_static)
+    app.connect("config-inited", exclude_files_outside_toc, priority=900)  # after sphinx-external-toc reads the toc
+    app.add_css_file("cnn-book.css")
     app.connect("config-inited", drop_stale_execution_cache)
     app.connect("builder-inited", copy_assets)
     app.connect("html-page-context", add_slides_button, priority=502)  # after the theme's buttons
     app.connect("html-page-context", tidy_scripts, priority=900)  # after myst-nb adds its scripts
+    app.connect("html-page-context", accessible_names, priority=901)  # after the theme fills the context
     app.connect("build-finished", build_slides)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -15,13 +15,15 @@ Slide structure: a lecture whose cells carry Jupyter's `slideshow` metadata (Vie
 toolbar > Slideshow in Jupyter; lectures/convolution.ipynb has it) is cut where it says. A
 lecture with none gets it derived: a `#` or `##` heading starts a slide, a `###` heading a
 sub-slide (below it), a slide that grows past about a screen continues on a sub-slide, and the
-install cell is skipped. (A heading anywhere in a cell starts the slide at that cell.) Cells tagged `hide-input` or `remove-input` show their output only;
+install cell is skipped. (A heading anywhere in a cell starts the slide at that cell.) Cells
+tagged `hide-input` or `remove-input` show their output only;
 `remove-cell` is dropped. MyST admonitions (```{note}, {admonition}, dropdowns, ...) become
 boxes, since nbconvert's Markdown knows no MyST.
 """
 
 import argparse
 import copy
+import hashlib
 import html
 import re
 import sys
@@ -229,6 +231,10 @@ def prepare(nb):
             cell.outputs = [
                 o for o in cell.get("outputs", []) if not any(k.startswith(GLUE_MIME) for k in o.get("data", {}))
             ]
+            alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt")
+            for out in cell.outputs:  # the figure's alt text, as the book has it (the template writes it)
+                if alt and any(k.startswith("image/") for k in out.get("data", {})):
+                    out.setdefault("metadata", {})["alt"] = alt
         cells.append(cell)
     nb.cells = cells
     return nb  # hide-input / remove-input / remove-output: the exporter's TagRemovePreprocessor
@@ -345,16 +351,43 @@ def write_index(out_dir, decks):
     (Path(out_dir) / "index.html").write_text(page, encoding="utf-8")
 
 
-def build_all(build_dir, html_dir, names):
-    """The named lectures (executed by the book build in build_dir) -> html_dir/slides/."""
+def deck_key(name, build_dir):
+    """What a deck is made from, as a digest: the lecture's source; the copy of it that myst-nb
+    writes to build_dir/jupyter_execute/ whenever the book build reads the lecture again (and
+    so whenever it executes it: its size and time); this script, the template and the site's
+    assets. A deck whose key is unchanged need not be rebuilt. Cheap: no notebook is parsed."""
+    h = hashlib.sha256((ROOT / "lectures" / f"{name}.ipynb").read_bytes())
+    for path in [Path(__file__), *sorted(TEMPLATES.rglob("*"))]:
+        if path.is_file():
+            h.update(path.read_bytes())
+    h.update(offline_assets._digest().encode())
+    executed = Path(build_dir) / "jupyter_execute" / "lectures" / f"{name}.ipynb"
+    if executed.exists():
+        st = executed.stat()
+        h.update(f"{st.st_size} {st.st_mtime_ns}".encode())
+    return h.hexdigest()[:20]
+
+
+def build_all(build_dir, html_dir, names, only_changed=False):
+    """The named lectures (executed by the book build in build_dir) -> html_dir/slides/.
+    only_changed: keep a deck whose lecture, execution and template are those it was built
+    from (see `deck_key`). Returns [(path, title, rebuilt)]."""
     html_dir = Path(html_dir)
     offline_assets.copy_into(html_dir / "_static")
     out_dir = html_dir / "slides"
-    decks = [
-        build_deck(executed_lecture(name, build_dir), name, out_dir, book_page=f"../lectures/{name}.html")
-        for name in sorted(names)
-    ]
-    write_index(out_dir, decks)
+    decks = []
+    for name in sorted(names):
+        path, stamp = out_dir / f"{name}.slides.html", out_dir / f".{name}.key"
+        key = deck_key(name, build_dir)
+        if only_changed and path.exists() and stamp.exists():
+            old_key, _, title = stamp.read_text(encoding="utf-8").partition("\t")
+            if old_key == key:
+                decks.append((path, title.strip(), False))
+                continue
+        path, title = build_deck(executed_lecture(name, build_dir), name, out_dir, book_page=f"../lectures/{name}.html")
+        stamp.write_text(f"{key}\t{title}\n", encoding="utf-8")
+        decks.append((path, title, True))
+    write_index(out_dir, [(p, t) for p, t, _ in decks])
     return decks
 
 
@@ -370,7 +403,7 @@ def main(argv=None):
     if not (build / "html" / "index.html").exists():
         sys.exit(f"{build}/html holds no book: build it first (make book)")
     names = [p.stem for p in sorted((build / "html" / "lectures").glob("*.html"))]
-    for path, title in build_all(build, build / "html", names):
+    for path, title, _ in build_all(build, build / "html", names):
         print(f"{path}  ({title})")
 
 
