@@ -32,6 +32,7 @@ MODULES = [
     "grading.py",
     "submissions.py",
     "forbidden.py",
+    "paths.py",
     "batch.py",
     "gradescope.py",
 ]

@@ -58,7 +58,8 @@ ASSETS = {
 # relative to where RequireJS thinks the manager's modules live, by default a folder named after
 # the npm package next to the page; this tells RequireJS where they are on this site.
 GENERATED = {
-    "html-manager/require-paths.js": """// Written by book/_ext/offline_assets.py. Load after require.js, before embed-amd.js.
+    "html-manager/require-paths.js": """// Written by book/_ext/offline_assets.py.
+// Load after require.js, before embed-amd.js.
 (function () {
   var src = document.currentScript && document.currentScript.src;
   if (src && window.require) {
