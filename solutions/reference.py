@@ -386,6 +386,90 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
     return _pool2d(x, kernel_size, stride, padding, np.mean, 0.0)
 
 
+# --- Backpropagation (backprop)
+
+
+def _windows_at(a, m, k, sh, sw, H_out, W_out):
+    """The (..., H_out, W_out) view of a (..., H, W) array at kernel offset (m, k): element (i, j)
+    is a[..., i*sh + m, j*sw + k], the input that kernel element (m, k) meets in window (i, j)."""
+    return a[..., m : m + sh * (H_out - 1) + 1 : sh, k : k + sw * (W_out - 1) + 1 : sw]
+
+
+def conv2d_backward(dout, x, w, stride=1, padding=0):
+    """The gradients of a convolutional layer (torch.nn.functional.conv2d, groups=1).
+
+    For out[n, o, i, j] = b[o] + sum over c, m, k of xp[n, c, i*sh + m, j*sw + k] * w[o, c, m, k]
+    and dout = dL/dout:
+        dw[o, c, m, k] = sum over n, i, j of dout[n, o, i, j] * xp[n, c, i*sh + m, j*sw + k]
+        dxp[n, c, i*sh + m, j*sw + k] += dout[n, o, i, j] * w[o, c, m, k]  (accumulated)
+        db[o] = sum over n, i, j of dout[n, o, i, j]
+    and dx is dxp with the padding cropped off.
+
+    dout: (N, C_out, H', W'); x: (N, C_in, H, W); w: (C_out, C_in, kh, kw); stride, padding:
+    int or (h, w). Returns (dx, dw, db) with shapes (N, C_in, H, W), (C_out, C_in, kh, kw), (C_out,).
+    """
+    x, w, dout = _as_4d(x, "x (N, C_in, H, W)"), _as_4d(w, "w (C_out, C_in, kh, kw)"), _as_4d(dout, "dout")
+    sh, sw = _hw(stride, "stride", 1)
+    ph, pw = _hw(padding, "padding", 0)
+    (N, _, H, W), (C_out, _, kh, kw) = x.shape, w.shape
+    H_out, W_out = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+    if dout.shape != (N, C_out, H_out, W_out):
+        raise ValueError(f"dout must have the output's shape {(N, C_out, H_out, W_out)}; got {dout.shape}")
+    xp = _zero_pad(x, ph, pw)
+    dxp = np.zeros_like(xp)
+    dw = np.zeros_like(w)
+    for m in range(kh):
+        for k in range(kw):
+            dw[:, :, m, k] = np.einsum("noij,ncij->oc", dout, _windows_at(xp, m, k, sh, sw, H_out, W_out))
+            _windows_at(dxp, m, k, sh, sw, H_out, W_out)[...] += np.einsum("noij,oc->ncij", dout, w[:, :, m, k])
+    return dxp[:, :, ph : ph + H, pw : pw + W], dw, dout.sum(axis=(0, 2, 3))
+
+
+def _pool_backward_shapes(dout, x, kernel_size, stride):
+    x, dout = _as_4d(x, "x (N, C, H, W)"), _as_4d(dout, "dout")
+    kh, kw = _hw(kernel_size, "kernel_size", 1)
+    sh, sw = _hw(kernel_size if stride is None else stride, "stride", 1)
+    N, C, H, W = x.shape
+    want = (N, C, (H - kh) // sh + 1, (W - kw) // sw + 1)
+    if dout.shape != want:
+        raise ValueError(f"dout must have the output's shape {want}; got {dout.shape}")
+    return dout, x, kh, kw, sh, sw
+
+
+def max_pool2d_backward(dout, x, kernel_size, stride=None):
+    """The gradient of max pooling (floor mode, no padding): each window sends its dout to the
+    position of its maximum; where a maximum appears more than once, to the first in reading
+    order (row by row, left to right), as PyTorch's CPU kernel and np.argmax do. Windows that
+    overlap add up their contributions.
+
+    dout: (N, C, H', W'); x: (N, C, H, W); kernel_size, stride: int or (h, w); stride=None means
+    kernel_size. Returns dx, shape (N, C, H, W).
+    """
+    dout, x, kh, kw, sh, sw = _pool_backward_shapes(dout, x, kernel_size, stride)
+    N, C, H_out, W_out = dout.shape
+    windows = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw][:, :, :H_out, :W_out]
+    first = windows.reshape(N, C, H_out, W_out, kh * kw).argmax(axis=-1)  # (N, C, H', W'): first maximum
+    n, c, i, j = np.indices(dout.shape)
+    dx = np.zeros_like(x)
+    np.add.at(dx, (n, c, i * sh + first // kw, j * sw + first % kw), dout)
+    return dx
+
+
+def avg_pool2d_backward(dout, x, kernel_size, stride=None):
+    """The gradient of average pooling (floor mode, no padding): each window spreads its dout
+    evenly, dout / (kh kw) to each of its kh kw inputs; overlapping windows add up.
+
+    Same arguments and shapes as `max_pool2d_backward`.
+    """
+    dout, x, kh, kw, sh, sw = _pool_backward_shapes(dout, x, kernel_size, stride)
+    H_out, W_out = dout.shape[2:]
+    dx = np.zeros_like(x)
+    for m in range(kh):
+        for k in range(kw):
+            _windows_at(dx, m, k, sh, sw, H_out, W_out)[...] += dout / (kh * kw)
+    return dx
+
+
 # --- GPU: im2col (gpu)
 
 
