@@ -236,6 +236,22 @@ def max_pool2d(x, kernel_size, stride=None):
 """,
     ),
     (
+        "backprop",
+        "q1",
+        "uses torch.autograd,",
+        """
+import numpy as np
+import torch
+import torch.nn.functional as F
+def conv2d_backward(dout, x, w, stride=1, padding=0):
+    t = lambda a: torch.tensor(np.asarray(a, dtype=float), requires_grad=True)
+    xt, wt = t(x), t(w)
+    out = F.pad(xt, (0, 0, 0, 0)).sum() * wt.sum()
+    dx, dw = torch.autograd.grad(out, (xt, wt))
+    return dx.numpy(), dw.numpy(), np.asarray(dout, dtype=float).sum(axis=(0, 2, 3))
+""",
+    ),
+    (
         "translation-invariance",
         "q1",
         "torch.nn.functional.pad",

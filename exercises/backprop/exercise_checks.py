@@ -448,9 +448,9 @@ def _t(a, grad=False):
     return torch.tensor(np.array(a, dtype=np.float64), requires_grad=grad)
 
 
-def torch_conv2d_grads(dout, x, w, stride=1, padding=0):
+def torch_conv2d_grads(x, w, dout, stride=1, padding=0):
     """(dx, dw, db) of F.conv2d at (x, w) for the upstream gradient dout, by torch.autograd in
-    float64. dout: (N, C_out, H', W'); x: (N, C_in, H, W); w: (C_out, C_in, kh, kw)."""
+    float64. x: (N, C_in, H, W); w: (C_out, C_in, kh, kw); dout: (N, C_out, H', W')."""
     import torch
     import torch.nn.functional as F
 
@@ -477,7 +477,7 @@ def _coverage(x_shape, kernel, stride, padding=0):
     N, C = x_shape[:2]
     ones_w = np.ones((C, C, kh, kw)) * np.eye(C)[:, :, None, None]  # channel c to channel c only
     out_shape = torch_conv2d_out_shape(x_shape, (kh, kw), stride, padding, C)
-    return np.rint(torch_conv2d_grads(np.ones(out_shape), np.zeros(x_shape), ones_w, stride, padding)[0])
+    return np.rint(torch_conv2d_grads(np.zeros(x_shape), ones_w, np.ones(out_shape), stride, padding)[0])
 
 
 def torch_conv2d_out_shape(x_shape, kernel, stride, padding, c_out):
@@ -515,7 +515,7 @@ def check_conv2d_backward(conv2d_backward, dout, x, w, stride=UNSET, padding=UNS
     stride = 1 if stride is UNSET else stride
     padding = 0 if padding is UNSET else padding
     dout, x, w = [np.array(a, dtype=np.float64) for a in (dout, x, w)]
-    want_dx, want_dw, want_db = torch_conv2d_grads(dout, x, w, stride, padding)
+    want_dx, want_dw, want_db = torch_conv2d_grads(x, w, dout, stride, padding)
     got = _result_tuple(run_student(conv2d_backward, call, [dout, x, w], kwargs), call)
     dx, dw, db = (as_float(g) for g in got)
     N, C_out = dout.shape[:2]
@@ -535,12 +535,12 @@ def check_conv2d_backward(conv2d_backward, dout, x, w, stride=UNSET, padding=UNS
                     "uses the kernel as it is for dx: dx is a FULL convolution of dout with the kernel turned "
                     "180 degrees (w[:, :, ::-1, ::-1]), which is what scattering dout[n, o, i, j] * w[o, c, m, k] "
                     "back onto x[n, c, i*sh + m, j*sw + k] computes",
-                    lambda: torch_conv2d_grads(dout, x, w[:, :, ::-1, ::-1], stride, padding)[0],
+                    lambda: torch_conv2d_grads(x, w[:, :, ::-1, ::-1], dout, stride, padding)[0],
                 ),
                 (
                     "leaves out the sum over output channels: dx[n, c] adds the contributions of every "
                     "output channel o through w[o, c]",
-                    lambda: torch_conv2d_grads(dout[:, :1], x, w[:1], stride, padding)[0],
+                    lambda: torch_conv2d_grads(x, w[:1], dout[:, :1], stride, padding)[0],
                 ),
             ],
             want_dx,
@@ -568,11 +568,11 @@ def check_conv2d_backward(conv2d_backward, dout, x, w, stride=UNSET, padding=UNS
                 (
                     "keeps only the last image's contribution (= instead of += in the loop over the batch?): "
                     "dw sums over every image n, as well as over every output position",
-                    lambda: torch_conv2d_grads(dout[-1:], x[-1:], w, stride, padding)[1],
+                    lambda: torch_conv2d_grads(x[-1:], w, dout[-1:], stride, padding)[1],
                 ),
                 (
                     "keeps only the first image's contribution: dw sums over every image n of the batch",
-                    lambda: torch_conv2d_grads(dout[:1], x[:1], w, stride, padding)[1],
+                    lambda: torch_conv2d_grads(x[:1], w, dout[:1], stride, padding)[1],
                 ),
             ],
             want_dw,
