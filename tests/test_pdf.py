@@ -74,7 +74,8 @@ def test_pdf_has_the_figures(pdf):
     figures = set()
     for p in (ROOT / "lectures").glob("*.ipynb"):
         page = (BUILD / "html" / "lectures" / f"{p.stem}.html").read_text(encoding="utf-8")
-        figures |= set(re.findall(r'<img [^>]*src="\.\./_images/([^"]+)"', page))
+        # a figure is a file in _images/, or a PNG written into the page (myst-nb may embed them)
+        figures |= set(re.findall(r'<img [^>]*src="(\.\./_images/[^"]+|data:image/png;base64,[^"]{0,200})', page))
     assert figures
     assert len(images) >= len(figures), f"{len(images)} images in the PDF, {len(figures)} figures on the lecture pages"
 
