@@ -970,7 +970,18 @@ class Worker:
 
 
 def peak_mb():
-    """This process's peak resident memory so far, in MB (its children not counted)."""
+    """This process's peak resident memory so far, in MB (its children not counted).
+
+    On Linux it is VmHWM, the high-water mark of this process's own address space. Not
+    ru_maxrss: Linux keeps that across execve, so a grader started by a large process (a test
+    runner holding torch) would report its parent's peak as its own.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) // 1024
+    except OSError:
+        pass
     import resource
 
     kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -388,6 +388,21 @@ def test_one_budget_for_the_whole_submission(tmp_path, tests_dir):
 # ----------------------------------------------------------------------------- 6: memory
 
 
+def test_the_memory_figure_is_the_graders_own():
+    """The grader's figure is its own peak, not that of the process that started it: Linux keeps
+    ru_maxrss across execve, so a grader started by a 600 MB parent would otherwise report 600."""
+    parent = (
+        "import subprocess, sys\n"
+        "ballast = bytearray(600 * 2**20)\n"
+        "ballast[::4096] = b'x' * len(ballast[::4096])\n"
+        "code = 'from autograder.grading import peak_mb; print(peak_mb())'\n"
+        "print(subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", parent], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout) < 200, proc.stdout
+
+
 def test_the_grader_stays_small_whatever_the_cell(hostile):
     peaks = {
         m[1]: (int(m[2]), int(m[3]))
