@@ -4,10 +4,6 @@ publish DIR"""
 import argparse
 import sys
 
-from .generate import GenerateError, install_generated, stale
-from .paths import assignment_ids
-from .repository import install_cell_problem, lecture_paths, sync_install_cells
-
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
@@ -62,7 +58,12 @@ def main(argv=None):
         default=None,
         help="folder of otter test files to use instead of generating them (exercise_checks.py beside it)",
     )
-    grd.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    grd.add_argument(
+        "--force",
+        action="store_true",
+        help="grade every file again, even those unchanged since the last run into OUT (OUT/cache/)",
+    )
+    grd.add_argument("-q", "--quiet", action="store_true", help="print nothing but warnings and errors")
     gsc = sub.add_parser(
         "gradescope",
         help="build the Gradescope autograder zip of an assignment",
@@ -95,6 +96,12 @@ def main(argv=None):
         from .gradescope import main as gradescope_main
 
         return gradescope_main(args)
+
+    # generate and check only: nbformat and otter take seconds to import, which `grade` (a rerun
+    # with nothing to grade included) does without.
+    from .generate import GenerateError, install_generated, stale
+    from .paths import assignment_ids
+    from .repository import install_cell_problem, lecture_paths, sync_install_cells
 
     ids = args.ids or assignment_ids()
     problems = []

@@ -62,26 +62,38 @@ class GradingError(Exception):
 # ----------------------------------------------------------------------------- the tests
 
 
+def _tests_cache(aid, cache_root=None):
+    """(the folder where an assignment's prepared tests are kept, the digest of what they are
+    generated from: the master, the check helpers and the generator)."""
+    from .paths import AUTOGRADERS, CHECKS, master_path
+
+    digest = hashlib.sha256()
+    for path in (master_path(aid), *sorted(CHECKS.glob("*.py")), Path(__file__).with_name("generate.py")):
+        digest.update(path.read_bytes())
+    return Path(cache_root or AUTOGRADERS.parent / "grading") / aid, digest.hexdigest()
+
+
+def tests_ready(aid, cache_root=None):
+    """(tests dir, exercise imports) if the prepared tests of an assignment are current, else None."""
+    cache, digest = _tests_cache(aid, cache_root)
+    try:
+        info = json.loads((cache / "stamp.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if isinstance(info, dict) and info.get("digest") == digest and (cache / "tests").is_dir():
+        return cache / "tests", info.get("imports", [])
+    return None
+
+
 def prepare_tests(aid, cache_root=None):
     """The hidden tests of an assignment, generated from its master (cached while the master,
     the check helpers and the generator are unchanged). Returns (tests dir, exercise imports)."""
-    from .generate import GenerateError, generate
-    from .paths import AUTOGRADERS, CHECKS, master_path
+    ready = tests_ready(aid, cache_root)
+    if ready:
+        return ready
+    cache, digest = _tests_cache(aid, cache_root)
+    from .generate import GenerateError, generate  # nbformat and otter: seconds to import, so only here
 
-    master = master_path(aid)
-    digest = hashlib.sha256()
-    for path in (master, *sorted(CHECKS.glob("*.py")), Path(__file__).with_name("generate.py")):
-        digest.update(path.read_bytes())
-    digest = digest.hexdigest()
-    cache = Path(cache_root or AUTOGRADERS.parent / "grading") / aid
-    stamp = cache / "stamp.json"
-    if stamp.exists():
-        try:
-            info = json.loads(stamp.read_text())
-            if info.get("digest") == digest and (cache / "tests").is_dir():
-                return cache / "tests", info.get("imports", [])
-        except ValueError:
-            pass
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         try:
@@ -615,10 +627,13 @@ def grade_folder(
     submission_timeout=600.0,
     disk_mb=256,
     allow_root=False,
+    force=False,
 ):
     """Grade every .ipynb in `folder`; write grades.csv, feedback/ and grading.log in `out`.
     Returns the list of SubmissionOutcome, in row order. allow_root: grade even where student
-    code would run as root (also AUTOGRADER_ALLOW_ROOT=1); said in the log."""
+    code would run as root (also AUTOGRADER_ALLOW_ROOT=1); said in the log. Files graded by an
+    earlier run into `out`, unchanged and with nothing else changed, are taken from
+    `out/cache/` (autograder.cache) unless `force`."""
     started = time.monotonic()
     root_warning = check_root(allow_root)
     if root_warning:
@@ -643,6 +658,7 @@ def grade_folder(
         gpu=gpu,
         submission_timeout=submission_timeout,
         disk_mb=disk_mb,
+        force=force,
     )
     try:
         return _grade(aid, folder, out, tests, forbidden, settings, scratch, progress, stream, started, root_warning)
@@ -658,59 +674,78 @@ def grade_folder(
 
 
 def _grade(aid, folder, out, tests, forbidden, settings, scratch, progress, stream, started, root_warning):
-    table = question_table(tests)
+    from .cache import Cache, file_key, run_key
+    from .grading import Worker
+    from .submissions import MAX_BYTES
+
+    cache = Cache(out, force=settings["force"])
+    table = cache.table(tests, question_table)
     if not table:
         raise GradingError(f"{tests}: no test files")
     files = submissions_in(folder)
-    outcomes, work = {}, []
+    gpu = settings["gpu"]
+    config = worker_config(
+        tests,
+        forbidden,
+        settings["exercise_imports"],
+        settings["hidden"],
+        settings["timeout"],
+        settings["cell_timeout"],
+        settings["memory_mb"],
+        gpu,
+        settings["submission_timeout"],
+        settings["disk_mb"],
+        scratch,
+    )
+    # Whether the GPU questions are graded is part of every grade (None: there are none).
+    gpu_seen = None
+    if any(name.endswith("_gpu") for name, _, _ in table):
+        gpu_seen = Worker.detect_gpu() if gpu == "auto" else bool(gpu)
+    key = run_key(tests, config, gpu_seen)
+    outcomes, work, keys = {}, [], {}
     for name, path, problem in files:
         if problem:
             outcomes[name] = SubmissionOutcome(name, unreadable=problem)
+            continue
+        keys[name] = file_key(key, path, MAX_BYTES)
+        earlier = cache.outcome(keys[name], name)
+        if earlier is not None:
+            outcomes[name] = earlier
         else:
             work.append((name, str(path)))
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    n = max(1, min(settings["jobs"] or cores, len(work) or 1))
+    n = max(1, min(settings["jobs"] or cores, len(work))) if work else 0
     bar = Progress(len(files), stream) if progress else None
-    for name, o in outcomes.items():
+
+    def show(outcome, note=""):
         if bar:
-            bar.update(name, status_of(o))
-    gpu, gpu_seen = settings["gpu"], None
+            if outcome.unreadable:
+                bar.update(outcome.submission, status_of(outcome) + note)
+            else:
+                _, total, possible = totals(outcome, table)
+                bar.update(outcome.submission, f"{points(total)} / {points(possible)}, {status_of(outcome)}{note}")
+
+    for name in list(outcomes):
+        show(outcomes[name], " (unchanged: from the cache)" if outcomes[name].from_cache else "")
     if work:
-        config = worker_config(
-            tests,
-            forbidden,
-            settings["exercise_imports"],
-            settings["hidden"],
-            settings["timeout"],
-            settings["cell_timeout"],
-            settings["memory_mb"],
-            gpu,
-            settings["submission_timeout"],
-            settings["disk_mb"],
-            scratch,
-        )
         pool = Pool(n, config)
 
         def done(outcome):
             outcomes[outcome.submission] = outcome
-            if bar:
-                _, total, possible = totals(outcome, table)
-                bar.update(outcome.submission, f"{points(total)} / {points(possible)}, {status_of(outcome)}")
+            cache.keep(keys.get(outcome.submission), outcome)
+            show(outcome)
 
         finished = False
         try:
             pool.run(work, done, budget=settings["submission_timeout"] + 120)
-            gpu_seen = pool.gpu
+            if gpu_seen is not None:
+                gpu_seen = pool.gpu  # what the workers found, if it differs from this process
             finished = True
         finally:
             pool.close(wait=finished)
     if bar:
         bar.finish()
-    if any(name.endswith("_gpu") for name, _, _ in table):
-        if gpu_seen is None:
-            from .grading import Worker
-
-            gpu_seen = Worker.detect_gpu() if gpu == "auto" else bool(gpu)
+    if gpu_seen is not None:
         if not gpu_seen:  # rows graded by no worker (unreadable files) leave GPU questions out too
             for o in outcomes.values():
                 have = {q.name for q in o.questions}
@@ -741,8 +776,10 @@ def _grade(aid, folder, out, tests, forbidden, settings, scratch, progress, stre
         forbidden=forbidden,
         seconds=time.monotonic() - started,
         files=len(files),
+        reused=sum(o.from_cache for o in ordered),
     )
     write_outputs(aid, out, ordered, table, meta)
+    cache.prune()
     return ordered
 
 
@@ -778,7 +815,8 @@ def write_outputs(aid, out, outcomes, table, meta):
         f"{meta['submission_timeout']:g} s per submission; "
         f"memory: {meta['memory_mb']} MB per student process; disk: {meta['disk_mb']} MB per submission",
         f"forbidden: {', '.join(meta['forbidden']) or 'nothing'}",
-        f"took {meta['seconds']:.1f} s ({meta['seconds'] / max(meta['files'], 1):.2f} s per submission)",
+        f"took {meta['seconds']:.1f} s ({meta['seconds'] / max(meta['files'], 1):.2f} s per submission)"
+        + (f"; {meta['reused']} unchanged since the last run, taken from the cache" if meta.get("reused") else ""),
     ]
     header += [meta["warning"], ""] if meta.get("warning") else [""]
     entries = [_row_text(log_text, aid, o, table) for o in outcomes]
@@ -793,10 +831,12 @@ def main(args):
     aid = args.id
     master = master_path(aid)
     check_root(args.allow_root)  # before minutes of preparing the tests
+    say = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr))
     if args.tests:
         tests, used = Path(args.tests), []
     else:
-        print(f"{aid}: preparing the hidden tests from {master.relative_to(ROOT)}", file=sys.stderr)
+        if not tests_ready(aid):
+            say(f"{aid}: preparing the hidden tests from {master.relative_to(ROOT)} (once per change of it)")
         tests, used = prepare_tests(aid)
     from . import forbidden as forbidden_mod
 
@@ -817,8 +857,20 @@ def main(args):
         submission_timeout=args.submission_timeout,
         disk_mb=args.disk,
         allow_root=args.allow_root,
+        force=args.force,
     )
     csv_path = Path(args.output) / "grades.csv"
     ok = sum(status_of(o).startswith("ok") for o in outcomes)
-    print(f"{aid}: graded {len(outcomes)} submissions ({ok} ok) -> {csv_path}", file=sys.stderr)
+    say(f"{aid}: {summary(outcomes, ok)} -> {csv_path}")
     return 0
+
+
+def plural(n, word):
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def summary(outcomes, ok):
+    """ "graded 40 submissions (35 ok; 38 unchanged, from the cache)"."""
+    reused = sum(o.from_cache for o in outcomes)
+    parts = [f"{ok} ok"] + ([f"{reused} unchanged, from the cache"] if reused else [])
+    return f"graded {plural(len(outcomes), 'submission')} ({'; '.join(parts)})"

@@ -132,6 +132,7 @@ class SubmissionOutcome:
     seconds: float = 0.0
     protections: list = field(default_factory=list)
     grader_mb: int = 0  # peak memory (RSS) of the worker that graded it, so far
+    from_cache: bool = False  # taken from an earlier run (autograder.cache), not graded now
 
 
 # ----------------------------------------------------------------------------- exceptions seen by tests

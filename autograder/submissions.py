@@ -74,7 +74,8 @@ def notebook_cells(raw, max_bytes=MAX_BYTES):
     try:
         data = json.loads(text)
     except ValueError as e:
-        raise Unreadable(f"invalid JSON ({str(e).split(':')[0]} at line {getattr(e, 'lineno', '?')})") from None
+        where = f"line {e.lineno}, column {e.colno}" if isinstance(e, json.JSONDecodeError) else "?"
+        raise Unreadable(f"invalid JSON at {where}: {getattr(e, 'msg', e)}") from None
     except RecursionError:
         raise Unreadable("invalid JSON (nested too deeply)") from None
     if not isinstance(data, dict):

@@ -8,7 +8,6 @@ and the browser shifts the digit and draws the same picture and table as
 two together.
 """
 
-
 import numpy as np
 
 from .kernelfree import scripted

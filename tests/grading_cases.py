@@ -194,7 +194,7 @@ def hostile(out_dir=None):
 
     cases["invalid_json.ipynb"] = (
         b'{"cells": [{"cell_type": "code", "source": "def corr2d(',
-        {"score": 0, "status": ["unreadable notebook: invalid JSON"]},
+        {"score": 0, "status": ["unreadable notebook: invalid JSON at line 1, column 44: Unterminated string"]},
     )
     cases["empty_file.ipynb"] = (b"", {"score": 0, "status": ["unreadable notebook: empty file"]})
     cases["not_a_notebook.ipynb"] = (b"[1, 2, 3]", {"score": 0, "status": ["unreadable notebook: not a Jupyter"]})
