@@ -63,6 +63,18 @@ def main(argv=None):
         help="folder of otter test files to use instead of generating them (exercise_checks.py beside it)",
     )
     grd.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    grd.add_argument(
+        "--roster",
+        default=None,
+        help="class list (Canvas's gradebook export, or a CSV with id/login/email and name columns): "
+        "join the submissions to it and write OUT/<lms>-grades.csv and OUT/<lms>-unmatched.csv",
+    )
+    grd.add_argument(
+        "--lms",
+        choices=("canvas", "gradescope", "plain"),
+        default=None,
+        help="format of the grades file (default: canvas for a Canvas roster, else plain)",
+    )
     gsc = sub.add_parser(
         "gradescope",
         help="build the Gradescope autograder zip of an assignment",

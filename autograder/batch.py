@@ -793,6 +793,9 @@ def main(args):
     aid = args.id
     master = master_path(aid)
     check_root(args.allow_root)  # before minutes of preparing the tests
+    from . import lms
+
+    export = lms.prepare(args)  # a bad roster stops the command before grading
     if args.tests:
         tests, used = Path(args.tests), []
     else:
@@ -821,4 +824,6 @@ def main(args):
     csv_path = Path(args.output) / "grades.csv"
     ok = sum(status_of(o).startswith("ok") for o in outcomes)
     print(f"{aid}: graded {len(outcomes)} submissions ({ok} ok) -> {csv_path}", file=sys.stderr)
+    if export:
+        export.write(args.output, aid, outcomes, tests)
     return 0
