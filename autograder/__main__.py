@@ -64,6 +64,18 @@ def main(argv=None):
         help="grade every file again, even those unchanged since the last run into OUT (OUT/cache/)",
     )
     grd.add_argument("-q", "--quiet", action="store_true", help="print nothing but warnings and errors")
+    grd.add_argument(
+        "--roster",
+        default=None,
+        help="class list (Canvas's gradebook export, or a CSV with id/login/email and name columns): "
+        "join the submissions to it and write OUT/<lms>-grades.csv and OUT/<lms>-unmatched.csv",
+    )
+    grd.add_argument(
+        "--lms",
+        choices=("canvas", "gradescope", "plain"),
+        default=None,
+        help="format of the grades file (default: canvas for a Canvas roster, else plain)",
+    )
     gsc = sub.add_parser(
         "gradescope",
         help="build the Gradescope autograder zip of an assignment",

@@ -832,6 +832,9 @@ def main(args):
     master = master_path(aid)
     check_root(args.allow_root)  # before minutes of preparing the tests
     say = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr))
+    from . import lms
+
+    export = lms.prepare(args)  # a bad roster stops the command before grading
     if args.tests:
         tests, used = Path(args.tests), []
     else:
@@ -862,6 +865,8 @@ def main(args):
     csv_path = Path(args.output) / "grades.csv"
     ok = sum(status_of(o).startswith("ok") for o in outcomes)
     say(f"{aid}: {summary(outcomes, ok)} -> {csv_path}")
+    if export:
+        export.write(args.output, aid, outcomes, tests)
     return 0
 
 
