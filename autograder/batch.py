@@ -862,6 +862,10 @@ def main(args):
     csv_path = Path(args.output) / "grades.csv"
     ok = sum(status_of(o).startswith("ok") for o in outcomes)
     say(f"{aid}: {summary(outcomes, ok)} -> {csv_path}")
+    if getattr(args, "similarity", False):
+        from . import similarity
+
+        similarity.write_report(aid, args.folder, args.output, progress=not args.quiet)
     return 0
 
 
