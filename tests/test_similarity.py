@@ -94,8 +94,8 @@ HONEST = {
 PLANTED = dict(
     corr2d=f"""def corr2d(image, kernel):
 {CORR_DOC}    k = np.array(kernel, dtype=np.float64)
-    x = np.array(image, dtype=np.float64)
     kh, kw = k.shape
+    x = np.array(image, dtype=np.float64)
     h, w = x.shape
     ow = w - kw + 1
     oh = h - kh + 1
