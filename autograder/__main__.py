@@ -1,5 +1,5 @@
-"""Command line: python -m autograder {generate,check} [ID ...] | grade ID FOLDER -o OUT | gradescope ID |
-publish DIR"""
+"""Command line: python -m autograder {generate,check} [ID ...] | grade ID FOLDER -o OUT [--similarity] |
+similarity ID FOLDER -o OUT | gradescope ID | publish DIR"""
 
 import argparse
 import sys
@@ -76,6 +76,19 @@ def main(argv=None):
         default=None,
         help="format of the grades file (default: canvas for a Canvas roster, else plain)",
     )
+    grd.add_argument(
+        "--similarity", action="store_true", help="also compare the submissions' code: OUT/similarity.{csv,html}"
+    )
+    sim = sub.add_parser(
+        "similarity",
+        help="compare the code of a folder's submissions, pair by pair and with the answer keys",
+        description="Write OUT/similarity.csv and OUT/similarity.html (see autograder/similarity.py).",
+    )
+    sim.add_argument("id", help="assignment id (solutions/<id>.ipynb)")
+    sim.add_argument("folder", help="folder of submitted .ipynb files")
+    sim.add_argument("-o", "--output", required=True, help="output folder (created)")
+    sim.add_argument("--threshold", type=float, default=None, help="similarity listed from (default 0.6)")
+    sim.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     gsc = sub.add_parser(
         "gradescope",
         help="build the Gradescope autograder zip of an assignment",
@@ -92,6 +105,15 @@ def main(argv=None):
 
         try:
             return grade_main(args)
+        except GradingError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+    if args.command == "similarity":
+        from .batch import GradingError
+        from .similarity import main as similarity_main
+
+        try:
+            return similarity_main(args)
         except GradingError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2

@@ -867,6 +867,10 @@ def main(args):
     say(f"{aid}: {summary(outcomes, ok)} -> {csv_path}")
     if export:
         export.write(args.output, aid, outcomes, tests)
+    if getattr(args, "similarity", False):
+        from . import similarity
+
+        similarity.write_report(aid, args.folder, args.output, progress=not args.quiet)
     return 0
 
 

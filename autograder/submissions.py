@@ -32,16 +32,17 @@ def _source(value):
     return None
 
 
-def read_notebook(path, max_bytes=MAX_BYTES):
+def read_notebook(path, max_bytes=MAX_BYTES, magics=True):
     """[(cell number, source)] of the code cells of a notebook file; cell numbers count every
-    cell from 1, as a reader scrolling the notebook would. Raises Unreadable."""
+    cell from 1, as a reader scrolling the notebook would; magics=False leaves `%` and `!` lines
+    as written. Raises Unreadable."""
     try:
         size = path.stat().st_size
     except OSError as e:
         raise Unreadable(f"cannot read the file ({e.strerror})") from None
     if size > max_bytes:
         raise Unreadable(f"the file is larger than {max_bytes // 2**20} MB")
-    return notebook_cells(path.read_bytes(), max_bytes)
+    return notebook_cells(path.read_bytes(), max_bytes, magics)
 
 
 def read_fd(fd, max_bytes=MAX_BYTES):
@@ -61,7 +62,7 @@ def read_fd(fd, max_bytes=MAX_BYTES):
     return b"".join(chunks)
 
 
-def notebook_cells(raw, max_bytes=MAX_BYTES):
+def notebook_cells(raw, max_bytes=MAX_BYTES, magics=True):
     """[(cell number, source)] of a notebook's bytes (see read_notebook). Raises Unreadable."""
     if len(raw) > max_bytes:
         raise Unreadable(f"the file is larger than {max_bytes // 2**20} MB")
@@ -90,7 +91,7 @@ def notebook_cells(raw, max_bytes=MAX_BYTES):
         if isinstance(cell, dict) and cell.get("cell_type") == "code":
             source = _source(cell.get("source", ""))
             if source is not None and source.strip():
-                out.append((number, ipython_to_python(source)))
+                out.append((number, ipython_to_python(source) if magics else source))
     return out
 
 
