@@ -34,6 +34,7 @@ MODULES = [
     "forbidden.py",
     "paths.py",
     "batch.py",
+    "cache.py",
     "gradescope.py",
 ]
 CONFIG = "course_grading.json"
