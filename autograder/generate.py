@@ -25,7 +25,7 @@ from pathlib import Path
 
 import nbformat
 
-from .paths import AUTOGRADERS, CHECKS, EXERCISES, OTTER_VERSION, ROOT, checks_module, master_path, student_path
+from .paths import AUTOGRADERS, CHECKS, EXERCISES, OTTER_VERSION, ROOT, checks_modules, master_path, student_path
 from .repository import raw_files_url
 
 # What the Gradescope image installs besides otter (Gradescope's own machines reach PyPI and
@@ -89,18 +89,9 @@ def run_otter_assign(aid, scratch):
 def checks_bundle(aid):
     """exercise_checks.py of an exercise: checks/core.py, then the chapter modules the chapter's
     module imports from, then the chapter's module, as one file (relative imports removed).
-    A top-level name defined twice (other than FORBIDDEN) is an error: it would be shadowed."""
-    order = []
-
-    def visit(path):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in tree.body:
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                visit(CHECKS / f"{node.module}.py")
-        if path not in order:
-            order.append(path)
-
-    visit(checks_module(aid))
+    A function or class defined twice is an error: it would be shadowed. (FORBIDDEN and MISTAKES
+    are per module; the chapter's own come last.)"""
+    order = checks_modules(aid)
     parts, defined = [], {}
     for path in order:
         source = path.read_text(encoding="utf-8")

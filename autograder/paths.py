@@ -1,5 +1,6 @@
 """Where things live in the repository."""
 
+import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,3 +31,19 @@ def student_path(aid, root=EXERCISES):
 def checks_module(aid):
     """The chapter's check module, checks/<id with underscores>.py."""
     return CHECKS / f"{aid.replace('-', '_')}.py"
+
+
+def checks_modules(aid):
+    """The check modules an exercise's exercise_checks.py joins, in order: checks/core.py, the
+    chapter modules the chapter's module imports from (depth first), then the chapter's module."""
+    order = []
+
+    def visit(path):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                visit(CHECKS / f"{node.module}.py")
+        if path not in order:
+            order.append(path)
+
+    visit(checks_module(aid))
+    return order

@@ -21,6 +21,31 @@ from .core import (
 # numpy only: no torch convolution or pooling, and no autograd to compute the gradients.
 FORBIDDEN = TORCH_CONV + TORCH_POOL + LIBRARIES + ["torch.autograd", "torch.Tensor.backward"]
 
+MISTAKES = {
+    "gradient-assigned": ("a window's gradient assigned (=) to dx, not added (+=)", ["must be ADDED to dx"]),
+    "dx-kernel-not-turned": (
+        "dx from the kernel as it is, not turned 180 degrees",
+        ["uses the kernel as it is for dx"],
+    ),
+    "dx-padding-kept": ("dx with the padding not cropped off", ["crop the padding off"]),
+    "dw-last-image": ("dw of the last image only", ["dw keeps only the last image"]),
+    "dw-averaged": ("dw averaged over the batch", ["dw averages over the batch"]),
+    "db-not-summed": ("db not summed over the output positions", ["summed over the batch only"]),
+    "db-last-position": ("db of the last position only", ["db holds one position only"]),
+    "max-ties": ("a tied maximum's gradient not given to the first maximum alone", ["to the FIRST maximum"]),
+    "max-spread-evenly": ("max pooling's gradient spread over the window", ["spreads each window's gradient evenly"]),
+    "pool-stride-default": (
+        "stride 1 when stride is None (the default is kernel_size)",
+        ["uses stride 1 when stride is None"],
+    ),
+    "avg-not-divided": ("the gradient not divided by the window size", ["does not divide by the window size"]),
+    "avg-to-maximum": (
+        "average pooling's gradient sent to the maximum",
+        ["sends each window's gradient to its maximum"],
+    ),
+    "dx-shape-of-dout": ("dx returned with dout's shape", ["returned dout's shape"]),
+}
+
 
 def _t(a, grad=False):
     import torch
@@ -250,6 +275,16 @@ def check_pool2d_backward(backward, kind, dout, x, kernel_size, stride=UNSET, at
                     f"does not divide by the window size: each of the {kh} * {kw} = {kh * kw} inputs of a "
                     f"window gets dout / {kh * kw}",
                     lambda: want * (kh * kw),
+                )
+            )
+        if stride is None:  # windows that move by 1, the dout positions read as they come
+            stride_one = np.zeros(dout.shape[:2] + (x.shape[2] - kh + 1, x.shape[3] - kw + 1))
+            stride_one[:, :, : dout.shape[2], : dout.shape[3]] = dout
+            candidates.append(
+                (
+                    "uses stride 1 when stride is None: the default stride is kernel_size, so the windows "
+                    f"sit side by side and move {kh} rows and {kw} columns at a time",
+                    lambda: torch_pool2d_grad(kind, stride_one, x, kernel_size, 1),
                 )
             )
         mistake = first_match(dx, candidates, want, atol)

@@ -19,6 +19,27 @@ from .core import (
 
 FORBIDDEN = TORCH_CONV + LIBRARIES
 
+MISTAKES = {
+    "first-channel-only": ("only input channel 0 used", ["uses only input channel 0"]),
+    "channels-overwritten": (
+        "the input channels overwritten (=), not summed (+=)",
+        ["keeps only the last input channel"],
+    ),
+    "channels-averaged": ("the input channels averaged, not summed", ["averages the input channels"]),
+    "bias-wrong-axis": ("the bias broadcast along the width", ["adds b along the width axis"]),
+    "bias-per-input-channel": ("the bias added once per input channel", ["adds the bias once per input channel"]),
+    "bias-per-kernel-element": ("the bias added inside the sum", ["once per kernel element"]),
+    "bias-ignored": ("the bias left out", ["ignores the bias b"]),
+    "windows-not-strided": ("the windows do not move by the stride", ["do not move by the stride"]),
+    "padding-one-side": ("zeros on the top and left only", ["pads only the top and left"]),
+    "flipped-kernel": (
+        "the kernel flipped in a cross-correlation",
+        ["flips the kernel: conv2d is a cross-correlation"],
+    ),
+    "weight-layout": ("w read as (C_in, C_out, kh, kw)", ["reads w as (C_in, C_out, kh, kw)"]),
+    "first-image-for-batch": ("the first image's result used for the whole batch", ["image 0 of the batch is right"]),
+}
+
 
 def conv2d_candidates(x, w, b, stride, padding):
     """(message, thunk) for the classic mistakes of a convolutional layer (also used by the GPU

@@ -7,6 +7,33 @@ from .core import ATOL, LIBRARIES, TORCH_CONV, UNSET, as_float, call_text, first
 
 FORBIDDEN = TORCH_CONV + LIBRARIES
 
+MISTAKES = {
+    "im2col-row-order": (
+        "the column matrix's rows not in w.reshape(C_out, -1)'s order",
+        ["not in the order of w.reshape"],
+    ),
+    "im2col-axes-mixed": ("the batch and channel axes mixed up by a reshape", ["mixes up the batch and channel axes"]),
+    "python-loop": ("a Python loop over the output pixels", ["times as long as the one matrix product it needs"]),
+    "calls-conv2d": ("F.conv2d called instead of unfold and a matrix product", ["write the convolution yourself"]),
+    "returns-numpy": ("a numpy array returned instead of a torch tensor", ["it must return a torch tensor"]),
+    "dtype-changed": ("computed in float32 whatever the inputs' dtype", ["keep the inputs' dtype"]),
+    "benchmark-mean": ("the mean of the times, not their median", ["looks like their mean"]),
+    "benchmark-minimum": ("the minimum of the times, not their median", ["looks like their minimum"]),
+    "benchmark-no-warmup": ("no warm-up calls", ["expected warmup + repeats"]),
+    "benchmark-total": ("the total time, not the time per call", ["looks like their total"]),
+    "benchmark-milliseconds": ("milliseconds instead of seconds", ["the median in milliseconds"]),
+    "benchmark-cpu-time": ("CPU time instead of wall-clock time", ["not CPU time"]),
+    "benchmark-times-warmup": ("the warm-up calls timed", ["warm-up calls"]),
+    "benchmark-drops-args": ("the arguments not passed on to fn", ["pass *args on"]),
+    "benchmark-not-measured": ("a number that none of the timed calls gives", ["follows none of the timed calls"]),
+    "benchmark-sync-without-gpu": ("torch.cuda.synchronize() without a GPU", ["only when torch.cuda.is_available()"]),
+    "gpu-detour-through-cpu": ("the GPU computation sent through the CPU", ["times as long as F.conv2d"]),
+    "gpu-no-synchronize": (
+        "the GPU clock stopped before the GPU finished",
+        ["The clock stopped before the GPU finished"],
+    ),
+}
+
 
 # Conventions of the GPU chapter's tests (the course's grader relies on them): a question whose
 # name ends in `_gpu` needs a CUDA GPU, and each of its tests starts with `require_gpu()`, so
@@ -412,7 +439,12 @@ def expect_median_seconds(call, got, timed, low, high):
         )
     raise AssertionError(
         f"{call} returned {got:.4g} s for timed calls that took {durations} s; "
-        f"their median is {median:g} s" + (f" ({got:.4g} looks like {what})" if what else "")
+        f"their median is {median:g} s"
+        + (
+            f" ({got:.4g} looks like {what})"
+            if what
+            else f" ({got:.4g} follows none of the timed calls: time each call and return the median of those times)"
+        )
     )
 
 

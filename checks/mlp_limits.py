@@ -6,6 +6,22 @@ from .core import expect_array, result_array, run_student, same
 
 FORBIDDEN = []
 
+MISTAKES = {
+    "biases-missing": ("the biases not counted", ["biases are missing"]),
+    "bias-per-input": ("one bias per input, not per output", ["not one per input"]),
+    "bias-flag-ignored": ("bias=False ignored", ["with bias=False the layer has no biases", "only when bias=True"]),
+    "single-bias": ("one bias for the whole layer", ["not one in all"]),
+    "count-float": ("a parameter count that is a float", ["return an int"]),
+    "kernel-size-not-squared": ("an int kernel_size k taken as k weights, not k x k", ["an int kernel_size="]),
+    "kernel-height-twice": ("(kh, kw) read as (kh, kh)", ["kh was used twice"]),
+    "input-channels-forgotten": ("the input channels left out of the weights", ["spans all c_in input channels"]),
+    "permutation-inverted": ("the inverse permutation applied", ["applies the inverse permutation"]),
+    "pixels-column-major": ("pixels numbered column by column", ["numbers the pixels column by column"]),
+    "output-flattened": ("the flattened images returned", ["reshape the result back"]),
+    "permutation-over-batch": ("one permutation over the whole batch", ["apply the same perm to each image"]),
+    "permutation-ignored": ("perm ignored", ["returned the images unchanged"]),
+}
+
 
 def check_count(fn, call, args, expected, mistakes=(), **kwargs):
     """fn(*args, **kwargs) must return the whole number `expected`, as an int.
@@ -40,7 +56,14 @@ def check_permute_pixels(permute_pixels, images, perm, call=None):
     perm = np.asarray(perm)
     call = call or f"permute_pixels(images {x.shape}, perm of {perm.size} indices)"
     expected = x.reshape(N, H * W)[:, perm].reshape(N, H, W)
-    got = result_array(run_student(permute_pixels, call, (images, perm)), call)
+    one_image = [
+        (
+            ValueError,
+            ("reshape", "size"),
+            "perm numbers the H * W pixels of one image: apply the same perm to each image",
+        )
+    ]
+    got = result_array(run_student(permute_pixels, call, (images, perm), notes=one_image), call)
     if got.shape == (N, H * W):
         raise AssertionError(
             f"{call} returned shape {got.shape}, the flattened images; "

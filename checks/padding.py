@@ -8,6 +8,16 @@ from .stride import failure_notes
 
 FORBIDDEN = TORCH_CONV + LIBRARIES
 
+MISTAKES = {
+    "padding-one-side": ("zeros on the top and left only", ["pads only the top and left"]),
+    "padding-one-corner": (
+        "all the zeros on one side (the image in a corner)",
+        ["puts the image in the top-left corner", "puts all 2*padding zeros above and left"],
+    ),
+    "padding-repeats-edge": ("the edge values repeated instead of zeros", ["repeats the edge values"]),
+    "returns-its-input": ("the input array returned itself, not a new one", ["returned the image itself"]),
+}
+
 
 def _sp_pad_candidates(X, padding):
     ph, pw = pair(padding)

@@ -19,6 +19,24 @@ from .core import (
 
 FORBIDDEN = TORCH_POOL + TORCH_CONV + LIBRARIES
 
+MISTAKES = {
+    "pool-stride-default": (
+        "stride 1 when stride is None (the default is kernel_size)",
+        ["uses stride 1 when stride is None"],
+    ),
+    "ceil-not-floor": ("the output size rounded up (ceil) instead of down (floor)", ["(ceil instead of floor?)"]),
+    "kernel-first-both": ("kernel_size[0] used on both axes", ["uses kernel_size[0] = "]),
+    "pool-stride-first-both": (
+        "the default stride taken as kernel_size[0] on both axes",
+        ["with stride=None the stride is kernel_size"],
+    ),
+    "pools-across-channels": ("pooling across channels", ["pools across channels"]),
+    "max-from-zero": ("the maximum started from 0", ["not from 0"]),
+    "avg-not-divided": ("the window summed, not averaged", ["without dividing"]),
+    "avg-divides-by-height": ("divided by kh only, not kh * kw", ["only; the window holds"]),
+    "avg-takes-max": ("the maximum taken instead of the mean", ["avg_pool2d takes the mean"]),
+}
+
 
 def _torch_pool(name, x, kernel_size, stride, padding, ceil_mode):
     import torch

@@ -20,6 +20,28 @@ from .core import (
 
 FORBIDDEN = TORCH_CONV + LIBRARIES
 
+MISTAKES = {
+    "ceil-not-floor": (
+        "the output size rounded up (ceil) instead of down (floor)",
+        ["rounds up: (n - k + 2p)/s", "(rounded up: ", "the output size rounds down, and"],
+    ),
+    "size-rounded-to-nearest": ("the output size rounded to the nearest integer", ["rounds to the nearest integer"]),
+    "size-float": ("the output size a float (/ instead of //)", ["a float; a size is an int"]),
+    "size-without-plus-one": ("the + 1 of the output size forgotten", ["forgets the + 1"]),
+    "padding-added-once": ("the padding counted on one side only", ["adds the padding once"]),
+    "size-ignores-stride": ("the stride left out of the output size", ["ignores the stride: the window moves"]),
+    "size-never-raises": ("no ValueError for a kernel that does not fit", ["it should raise ValueError"]),
+    "kernel-checked-unpadded": (
+        "a kernel that fits in the padded input rejected",
+        ["but fits in the padded"],
+    ),
+    "int-only-argument": ("stride or padding taken as an int only, never a pair", ["may be an int or an (h, w) pair"]),
+    "windows-not-strided": ("the windows do not move by the stride", ["do not move by the stride"]),
+    "flipped-kernel": ("the kernel flipped in a cross-correlation", ["flips the kernel: cross-correlation"]),
+    "padding-one-side": ("zeros on the top and left only", ["pads only the top and left"]),
+    "slice-minus-zero": ("a slice x[p:-p] that is empty for p = 0", ["is empty when p = 0"]),
+}
+
 
 def torch_output_size(n, k, stride=1, padding=0):
     """How many rows torch's F.conv2d outputs for n input rows and a kernel of k rows."""

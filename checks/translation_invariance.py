@@ -8,6 +8,19 @@ from .core import expect_array, result_array, run_student, same, torch_corr2d
 # shifts digits with it).
 FORBIDDEN = ["scipy.ndimage", "skimage", "cv2", "torch.nn.functional.pad"]
 
+MISTAKES = {
+    "shift-wraps": ("np.roll: pixels wrap around", ["wraps around, like np.roll"]),
+    "shift-reversed": ("the shift in the wrong direction", ["moves the content the wrong way"]),
+    "shift-axes-swapped": ("dy and dx swapped", ["swaps dy and dx"]),
+    "slice-minus-zero": ("a slice x[:-d] that is empty for d = 0", ["x[:-0] is x[:0]"]),
+    "shift-too-far": ("a shift as large as the image not handled", ["moves everything out: the result is all zeros"]),
+    "not-cropped": ("the whole output kept, vacated pixels included", ["did not vacate"]),
+    "wrong-side-cropped": ("the wrong rows or columns cropped", ["keeps the wrong"]),
+    "not-a-pair": ("one number returned instead of a pair of arrays", ["expected a pair of arrays"]),
+    "output-shifted-back": ("the output shifted the other way", ["shifts the output the other way"]),
+    "builds-on-wrong-answer": ("an earlier question's function still wrong", ["which does not pass question 1 yet"]),
+}
+
 
 def torch_shift(image, dy, dx):
     """PyTorch's answer: image (H, W) moved down by dy and right by dx, zeros where it left.
@@ -120,4 +133,10 @@ def check_equivariance_check(equivariance_check, shift_image, image, kernel, dy,
                     f"{cols.start}:{cols.stop}"
                 )
     expect_array(a, want, f"{call}[0] (corr2d of the shifted image)")
+    shifted_back = torch_shift(torch_corr2d(x, k), -dy, -dx)[rows, cols]
+    if (dy, dx) != (0, 0) and same(b, shifted_back) and not same(shifted_back, corr_then_shifted[rows, cols]):
+        raise AssertionError(
+            f"{call}: the second array shifts the output the other way: shift corr2d(image) by (dy, dx) = "
+            f"({dy}, {dx}), as the image was, so that both arrays line up"
+        )
     expect_array(b, corr_then_shifted[rows, cols], f"{call}[1] (the shifted corr2d of the image)")

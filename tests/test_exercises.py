@@ -11,9 +11,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograder import master
+from autograder import master, mistakes
 from autograder.generate import HIDDEN_CASE
-from autograder.paths import assignment_ids, master_path, student_path
+from autograder.paths import assignment_ids, checks_modules, master_path, student_path
 from autograder.repository import install_cell_problem, lecture_paths
 from autograder.runner import run_tests
 
@@ -94,22 +94,55 @@ def test_unanswered_notebook_scores_nothing(aid, generated):
         assert q.score == 0 and not passed, f"{q.name}: an unanswered notebook passes {passed}"
 
 
+def _mistake_entries(aid):
+    """tests/mistakes/<id>.py's MISTAKES: (description, question, functions, mistake id)."""
+    return importlib.import_module(f"mistakes.{aid.replace('-', '_')}").MISTAKES
+
+
 def _mistakes():
     for aid in IDS:
-        module = importlib.import_module(f"mistakes.{aid.replace('-', '_')}")
-        for description, question, functions, message in module.MISTAKES:
-            yield pytest.param(aid, question, functions, message, id=f"{aid}: {description}")
+        for description, question, functions, mistake_id in _mistake_entries(aid):
+            yield pytest.param(aid, question, functions, mistake_id, id=f"{aid}: {description}")
 
 
-@pytest.mark.parametrize("aid, question, functions, message", list(_mistakes()))
-def test_classic_mistake_fails_with_a_pointed_message(aid, question, functions, message, generated):
+@pytest.mark.parametrize("aid, question, functions, mistake_id", list(_mistakes()))
+def test_classic_mistake_fails_with_a_pointed_message(aid, question, functions, mistake_id, generated):
+    """Each classic mistake fails a test of its question, and the failure message names it: it
+    holds a phrase that the chapter's checks give for that mistake id (checks/*.py MISTAKES)."""
+    known = mistakes.table(aid)
+    assert mistake_id in known, f"{mistake_id!r} is in no MISTAKES table of the {aid} checks"
     if _skipped_here(question):
         pytest.skip(f"{question} needs a CUDA GPU")
     env = {**master.answer_key(master_path(aid)), **functions}
     (result,) = [q for q in run_tests(generated(aid) / "autograder" / aid / "tests", env) if q.name == question]
     assert result.score < result.possible, f"no test of {question} catches this mistake"
     messages = [c.message for c in result.failures()]
-    assert any(message in m for m in messages), f"no failure message mentions {message!r}:\n" + "\n".join(messages)
+    named = {m for text in messages for m in mistakes.named_in(text, known)}
+    assert mistake_id in named, (
+        f"no failure message names {mistake_id!r} (phrases {known[mistake_id].phrases}); they name {sorted(named)}:\n"
+        + "\n".join(messages)
+    )
+
+
+@pytest.mark.parametrize("aid", IDS)
+def test_every_mistake_id_is_tried(aid):
+    """Every id in the tables of an exercise's check modules is the id of a classic mistake in
+    tests/mistakes/ (of this exercise or another that shares the module), and an id that several
+    modules list means the same thing in each."""
+    tried = {entry[3] for other in IDS for entry in _mistake_entries(other)}
+    known = mistakes.table(aid)
+    assert known, f"the {aid} checks recognise no mistake"
+    assert set(known) <= tried, f"ids no classic mistake tries: {sorted(set(known) - tried)}"
+    descriptions = {}
+    for path in checks_modules(aid):
+        for mistake_id, (description, phrases) in importlib.import_module(f"checks.{path.stem}").MISTAKES.items():
+            assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", mistake_id), (
+                f"{path.name}: {mistake_id!r} is not a stable id"
+            )
+            assert phrases and all(isinstance(p, str) and len(p) >= 6 for p in phrases), f"{path.name}: {mistake_id}"
+            assert descriptions.setdefault(mistake_id, description) == description, (
+                f"{path.name} describes {mistake_id!r} as {description!r}; another module: {descriptions[mistake_id]!r}"
+            )
 
 
 @pytest.mark.parametrize("aid", IDS)

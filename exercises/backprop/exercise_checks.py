@@ -15,11 +15,41 @@ called, what came back and what was expected: the shape, the first wrong element
 changed input. Expected values are always computed before the student's function runs, from
 the test's own arrays, and the student's function gets copies: nothing it does to its
 arguments can move the expectation.
+
+Each module also has a MISTAKES table: the classic mistakes its checks recognise, as
+{mistake id: (what the mistake is, [phrases of the failure message that name it])}. The
+messages are written for students; the ids are for the instructor's class report, which finds
+them in a class's failure messages (autograder/mistakes.py). An id may appear in several
+modules (each with the phrases of its own messages); this one lists the mistakes that several
+chapters' checks name with the same words.
 """
 
 import numpy as np
 
 ATOL = 1e-8
+
+MISTAKES = {
+    "input-mutated": ("changes an argument in place", ["changed its input `"]),
+    "output-transposed": ("rows and columns of the output swapped", ["(rows and columns swapped?)"]),
+    "output-one-short": (
+        "output one row and column short (range(H - kh))",
+        ["(off by one: output size is H - kh + 1?)"],
+    ),
+    "integer-output": ("an integer array where the result is fractional", ["the output must be a float array"]),
+    "batch-axis-dropped": ("the batch axis dropped when N = 1", ["the batch axis is missing"]),
+    "ceil-not-floor": (
+        "the output size rounded up (ceil) instead of down (floor)",
+        ["(too many rows or columns: the output size is floor("],
+    ),
+    "stride-rows-only": ("the stride applied to the rows only", ["applies the stride to the rows only"]),
+    "stride-first-both": ("stride[0] used on both axes", ["uses stride[0] = "]),
+    "stride-swapped": ("the (h, w) stride pair read as (w, h)", ["swaps the stride pair"]),
+    "padding-rows-only": ("the padding applied to the rows only", ["applies the padding to the rows only"]),
+    "padding-first-both": ("padding[0] used on both axes", ["uses padding[0] = "]),
+    "padding-swapped": ("the (h, w) padding pair read as (w, h)", ["swaps the padding pair"]),
+    "padding-ignored": ("the padding ignored", ["ignores the padding ("]),
+}
+
 UNSET = object()  # an argument a check leaves out of the call, so that the defaults get tested
 
 
@@ -234,15 +264,16 @@ def expect_value_error(fn, call, why, *args, **kwargs):
     raise AssertionError(f"{call} returned {got!r}; it should raise ValueError ({why})")
 
 
-def check_float_output(fn, call, *args, **kwargs):
-    """The result of fn(*args, **kwargs) on integer inputs must be a float array."""
-    got = run_student(fn, call, args, kwargs)
+def expect_float_dtype(got, call, hint="e.g. start from np.zeros(...), which is float"):
+    """Assert that the array a call returned has a float dtype."""
     dtype = np.asarray(got).dtype
     if not np.issubdtype(dtype, np.floating):
-        raise AssertionError(
-            f"{call} returned dtype {dtype}; the output must be a float array "
-            "(e.g. start from np.zeros(...), which is float)"
-        )
+        raise AssertionError(f"{call} returned dtype {dtype}; the output must be a float array ({hint})")
+
+
+def check_float_output(fn, call, *args, **kwargs):
+    """The result of fn(*args, **kwargs) on integer inputs must be a float array."""
+    expect_float_dtype(run_student(fn, call, args, kwargs), call)
 
 
 def random_array(rng, *shape):
@@ -440,6 +471,31 @@ import numpy as np
 
 # numpy only: no torch convolution or pooling, and no autograd to compute the gradients.
 FORBIDDEN = TORCH_CONV + TORCH_POOL + LIBRARIES + ["torch.autograd", "torch.Tensor.backward"]
+
+MISTAKES = {
+    "gradient-assigned": ("a window's gradient assigned (=) to dx, not added (+=)", ["must be ADDED to dx"]),
+    "dx-kernel-not-turned": (
+        "dx from the kernel as it is, not turned 180 degrees",
+        ["uses the kernel as it is for dx"],
+    ),
+    "dx-padding-kept": ("dx with the padding not cropped off", ["crop the padding off"]),
+    "dw-last-image": ("dw of the last image only", ["dw keeps only the last image"]),
+    "dw-averaged": ("dw averaged over the batch", ["dw averages over the batch"]),
+    "db-not-summed": ("db not summed over the output positions", ["summed over the batch only"]),
+    "db-last-position": ("db of the last position only", ["db holds one position only"]),
+    "max-ties": ("a tied maximum's gradient not given to the first maximum alone", ["to the FIRST maximum"]),
+    "max-spread-evenly": ("max pooling's gradient spread over the window", ["spreads each window's gradient evenly"]),
+    "pool-stride-default": (
+        "stride 1 when stride is None (the default is kernel_size)",
+        ["uses stride 1 when stride is None"],
+    ),
+    "avg-not-divided": ("the gradient not divided by the window size", ["does not divide by the window size"]),
+    "avg-to-maximum": (
+        "average pooling's gradient sent to the maximum",
+        ["sends each window's gradient to its maximum"],
+    ),
+    "dx-shape-of-dout": ("dx returned with dout's shape", ["returned dout's shape"]),
+}
 
 
 def _t(a, grad=False):
@@ -670,6 +726,16 @@ def check_pool2d_backward(backward, kind, dout, x, kernel_size, stride=UNSET, at
                     f"does not divide by the window size: each of the {kh} * {kw} = {kh * kw} inputs of a "
                     f"window gets dout / {kh * kw}",
                     lambda: want * (kh * kw),
+                )
+            )
+        if stride is None:  # windows that move by 1, the dout positions read as they come
+            stride_one = np.zeros(dout.shape[:2] + (x.shape[2] - kh + 1, x.shape[3] - kw + 1))
+            stride_one[:, :, : dout.shape[2], : dout.shape[3]] = dout
+            candidates.append(
+                (
+                    "uses stride 1 when stride is None: the default stride is kernel_size, so the windows "
+                    f"sit side by side and move {kh} rows and {kw} columns at a time",
+                    lambda: torch_pool2d_grad(kind, stride_one, x, kernel_size, 1),
                 )
             )
         mistake = first_match(dx, candidates, want, atol)

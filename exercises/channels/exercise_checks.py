@@ -15,11 +15,41 @@ called, what came back and what was expected: the shape, the first wrong element
 changed input. Expected values are always computed before the student's function runs, from
 the test's own arrays, and the student's function gets copies: nothing it does to its
 arguments can move the expectation.
+
+Each module also has a MISTAKES table: the classic mistakes its checks recognise, as
+{mistake id: (what the mistake is, [phrases of the failure message that name it])}. The
+messages are written for students; the ids are for the instructor's class report, which finds
+them in a class's failure messages (autograder/mistakes.py). An id may appear in several
+modules (each with the phrases of its own messages); this one lists the mistakes that several
+chapters' checks name with the same words.
 """
 
 import numpy as np
 
 ATOL = 1e-8
+
+MISTAKES = {
+    "input-mutated": ("changes an argument in place", ["changed its input `"]),
+    "output-transposed": ("rows and columns of the output swapped", ["(rows and columns swapped?)"]),
+    "output-one-short": (
+        "output one row and column short (range(H - kh))",
+        ["(off by one: output size is H - kh + 1?)"],
+    ),
+    "integer-output": ("an integer array where the result is fractional", ["the output must be a float array"]),
+    "batch-axis-dropped": ("the batch axis dropped when N = 1", ["the batch axis is missing"]),
+    "ceil-not-floor": (
+        "the output size rounded up (ceil) instead of down (floor)",
+        ["(too many rows or columns: the output size is floor("],
+    ),
+    "stride-rows-only": ("the stride applied to the rows only", ["applies the stride to the rows only"]),
+    "stride-first-both": ("stride[0] used on both axes", ["uses stride[0] = "]),
+    "stride-swapped": ("the (h, w) stride pair read as (w, h)", ["swaps the stride pair"]),
+    "padding-rows-only": ("the padding applied to the rows only", ["applies the padding to the rows only"]),
+    "padding-first-both": ("padding[0] used on both axes", ["uses padding[0] = "]),
+    "padding-swapped": ("the (h, w) padding pair read as (w, h)", ["swaps the padding pair"]),
+    "padding-ignored": ("the padding ignored", ["ignores the padding ("]),
+}
+
 UNSET = object()  # an argument a check leaves out of the call, so that the defaults get tested
 
 
@@ -234,15 +264,16 @@ def expect_value_error(fn, call, why, *args, **kwargs):
     raise AssertionError(f"{call} returned {got!r}; it should raise ValueError ({why})")
 
 
-def check_float_output(fn, call, *args, **kwargs):
-    """The result of fn(*args, **kwargs) on integer inputs must be a float array."""
-    got = run_student(fn, call, args, kwargs)
+def expect_float_dtype(got, call, hint="e.g. start from np.zeros(...), which is float"):
+    """Assert that the array a call returned has a float dtype."""
     dtype = np.asarray(got).dtype
     if not np.issubdtype(dtype, np.floating):
-        raise AssertionError(
-            f"{call} returned dtype {dtype}; the output must be a float array "
-            "(e.g. start from np.zeros(...), which is float)"
-        )
+        raise AssertionError(f"{call} returned dtype {dtype}; the output must be a float array ({hint})")
+
+
+def check_float_output(fn, call, *args, **kwargs):
+    """The result of fn(*args, **kwargs) on integer inputs must be a float array."""
+    expect_float_dtype(run_student(fn, call, args, kwargs), call)
 
 
 def random_array(rng, *shape):
@@ -438,6 +469,27 @@ import numpy as np
 
 
 FORBIDDEN = TORCH_CONV + LIBRARIES
+
+MISTAKES = {
+    "first-channel-only": ("only input channel 0 used", ["uses only input channel 0"]),
+    "channels-overwritten": (
+        "the input channels overwritten (=), not summed (+=)",
+        ["keeps only the last input channel"],
+    ),
+    "channels-averaged": ("the input channels averaged, not summed", ["averages the input channels"]),
+    "bias-wrong-axis": ("the bias broadcast along the width", ["adds b along the width axis"]),
+    "bias-per-input-channel": ("the bias added once per input channel", ["adds the bias once per input channel"]),
+    "bias-per-kernel-element": ("the bias added inside the sum", ["once per kernel element"]),
+    "bias-ignored": ("the bias left out", ["ignores the bias b"]),
+    "windows-not-strided": ("the windows do not move by the stride", ["do not move by the stride"]),
+    "padding-one-side": ("zeros on the top and left only", ["pads only the top and left"]),
+    "flipped-kernel": (
+        "the kernel flipped in a cross-correlation",
+        ["flips the kernel: conv2d is a cross-correlation"],
+    ),
+    "weight-layout": ("w read as (C_in, C_out, kh, kw)", ["reads w as (C_in, C_out, kh, kw)"]),
+    "first-image-for-batch": ("the first image's result used for the whole batch", ["image 0 of the batch is right"]),
+}
 
 
 def conv2d_candidates(x, w, b, stride, padding):

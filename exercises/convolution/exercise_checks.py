@@ -15,11 +15,41 @@ called, what came back and what was expected: the shape, the first wrong element
 changed input. Expected values are always computed before the student's function runs, from
 the test's own arrays, and the student's function gets copies: nothing it does to its
 arguments can move the expectation.
+
+Each module also has a MISTAKES table: the classic mistakes its checks recognise, as
+{mistake id: (what the mistake is, [phrases of the failure message that name it])}. The
+messages are written for students; the ids are for the instructor's class report, which finds
+them in a class's failure messages (autograder/mistakes.py). An id may appear in several
+modules (each with the phrases of its own messages); this one lists the mistakes that several
+chapters' checks name with the same words.
 """
 
 import numpy as np
 
 ATOL = 1e-8
+
+MISTAKES = {
+    "input-mutated": ("changes an argument in place", ["changed its input `"]),
+    "output-transposed": ("rows and columns of the output swapped", ["(rows and columns swapped?)"]),
+    "output-one-short": (
+        "output one row and column short (range(H - kh))",
+        ["(off by one: output size is H - kh + 1?)"],
+    ),
+    "integer-output": ("an integer array where the result is fractional", ["the output must be a float array"]),
+    "batch-axis-dropped": ("the batch axis dropped when N = 1", ["the batch axis is missing"]),
+    "ceil-not-floor": (
+        "the output size rounded up (ceil) instead of down (floor)",
+        ["(too many rows or columns: the output size is floor("],
+    ),
+    "stride-rows-only": ("the stride applied to the rows only", ["applies the stride to the rows only"]),
+    "stride-first-both": ("stride[0] used on both axes", ["uses stride[0] = "]),
+    "stride-swapped": ("the (h, w) stride pair read as (w, h)", ["swaps the stride pair"]),
+    "padding-rows-only": ("the padding applied to the rows only", ["applies the padding to the rows only"]),
+    "padding-first-both": ("padding[0] used on both axes", ["uses padding[0] = "]),
+    "padding-swapped": ("the (h, w) padding pair read as (w, h)", ["swaps the padding pair"]),
+    "padding-ignored": ("the padding ignored", ["ignores the padding ("]),
+}
+
 UNSET = object()  # an argument a check leaves out of the call, so that the defaults get tested
 
 
@@ -234,15 +264,16 @@ def expect_value_error(fn, call, why, *args, **kwargs):
     raise AssertionError(f"{call} returned {got!r}; it should raise ValueError ({why})")
 
 
-def check_float_output(fn, call, *args, **kwargs):
-    """The result of fn(*args, **kwargs) on integer inputs must be a float array."""
-    got = run_student(fn, call, args, kwargs)
+def expect_float_dtype(got, call, hint="e.g. start from np.zeros(...), which is float"):
+    """Assert that the array a call returned has a float dtype."""
     dtype = np.asarray(got).dtype
     if not np.issubdtype(dtype, np.floating):
-        raise AssertionError(
-            f"{call} returned dtype {dtype}; the output must be a float array "
-            "(e.g. start from np.zeros(...), which is float)"
-        )
+        raise AssertionError(f"{call} returned dtype {dtype}; the output must be a float array ({hint})")
+
+
+def check_float_output(fn, call, *args, **kwargs):
+    """The result of fn(*args, **kwargs) on integer inputs must be a float array."""
+    expect_float_dtype(run_student(fn, call, args, kwargs), call)
 
 
 def random_array(rng, *shape):
@@ -439,6 +470,12 @@ import numpy as np
 
 FORBIDDEN = TORCH_CONV + LIBRARIES
 
+MISTAKES = {
+    "flipped-kernel": ("the kernel flipped in a cross-correlation", ["flips the kernel: cross-correlation"]),
+    "convolve-not-flipped": ("convolve2d without turning the kernel", ["flips the kernel not at all"]),
+    "convolve-half-flipped": ("the kernel flipped on one axis only", ["flips the kernel only "]),
+}
+
 
 def check_corr2d(fn, image, kernel, flipped=False, name=None, call=None, atol=ATOL):
     """fn(image, kernel) must equal torch's cross-correlation of image with kernel, turned by
@@ -449,7 +486,8 @@ def check_corr2d(fn, image, kernel, flipped=False, name=None, call=None, atol=AT
     call = call or call_text(name, [("image", X), ("kernel", K)])
     right = K[::-1, ::-1] if flipped else K
     want = torch_corr2d(X, right)
-    got = result_array(run_student(fn, call, (image, kernel)), call)
+    returned = run_student(fn, call, (image, kernel))
+    got = result_array(returned, call)
     if flipped:
         wrong = [
             (K[::-1, :], "flips the kernel only upside down; turn it by 180 degrees: K[::-1, ::-1]"),
@@ -462,4 +500,6 @@ def check_corr2d(fn, image, kernel, flipped=False, name=None, call=None, atol=AT
     mistake = first_match(got, [(message, lambda k=k: torch_corr2d(X, k)) for k, message in wrong], want, atol)
     if mistake:
         raise AssertionError(f"{call} {mistake}")
+    if got.shape == want.shape and not same(got, want, atol):  # an integer array cuts the fractions off
+        expect_float_dtype(returned, call)
     expect_array(got, want, call, atol)

@@ -15,11 +15,41 @@ called, what came back and what was expected: the shape, the first wrong element
 changed input. Expected values are always computed before the student's function runs, from
 the test's own arrays, and the student's function gets copies: nothing it does to its
 arguments can move the expectation.
+
+Each module also has a MISTAKES table: the classic mistakes its checks recognise, as
+{mistake id: (what the mistake is, [phrases of the failure message that name it])}. The
+messages are written for students; the ids are for the instructor's class report, which finds
+them in a class's failure messages (autograder/mistakes.py). An id may appear in several
+modules (each with the phrases of its own messages); this one lists the mistakes that several
+chapters' checks name with the same words.
 """
 
 import numpy as np
 
 ATOL = 1e-8
+
+MISTAKES = {
+    "input-mutated": ("changes an argument in place", ["changed its input `"]),
+    "output-transposed": ("rows and columns of the output swapped", ["(rows and columns swapped?)"]),
+    "output-one-short": (
+        "output one row and column short (range(H - kh))",
+        ["(off by one: output size is H - kh + 1?)"],
+    ),
+    "integer-output": ("an integer array where the result is fractional", ["the output must be a float array"]),
+    "batch-axis-dropped": ("the batch axis dropped when N = 1", ["the batch axis is missing"]),
+    "ceil-not-floor": (
+        "the output size rounded up (ceil) instead of down (floor)",
+        ["(too many rows or columns: the output size is floor("],
+    ),
+    "stride-rows-only": ("the stride applied to the rows only", ["applies the stride to the rows only"]),
+    "stride-first-both": ("stride[0] used on both axes", ["uses stride[0] = "]),
+    "stride-swapped": ("the (h, w) stride pair read as (w, h)", ["swaps the stride pair"]),
+    "padding-rows-only": ("the padding applied to the rows only", ["applies the padding to the rows only"]),
+    "padding-first-both": ("padding[0] used on both axes", ["uses padding[0] = "]),
+    "padding-swapped": ("the (h, w) padding pair read as (w, h)", ["swaps the padding pair"]),
+    "padding-ignored": ("the padding ignored", ["ignores the padding ("]),
+}
+
 UNSET = object()  # an argument a check leaves out of the call, so that the defaults get tested
 
 
@@ -234,15 +264,16 @@ def expect_value_error(fn, call, why, *args, **kwargs):
     raise AssertionError(f"{call} returned {got!r}; it should raise ValueError ({why})")
 
 
-def check_float_output(fn, call, *args, **kwargs):
-    """The result of fn(*args, **kwargs) on integer inputs must be a float array."""
-    got = run_student(fn, call, args, kwargs)
+def expect_float_dtype(got, call, hint="e.g. start from np.zeros(...), which is float"):
+    """Assert that the array a call returned has a float dtype."""
     dtype = np.asarray(got).dtype
     if not np.issubdtype(dtype, np.floating):
-        raise AssertionError(
-            f"{call} returned dtype {dtype}; the output must be a float array "
-            "(e.g. start from np.zeros(...), which is float)"
-        )
+        raise AssertionError(f"{call} returned dtype {dtype}; the output must be a float array ({hint})")
+
+
+def check_float_output(fn, call, *args, **kwargs):
+    """The result of fn(*args, **kwargs) on integer inputs must be a float array."""
+    expect_float_dtype(run_student(fn, call, args, kwargs), call)
 
 
 def random_array(rng, *shape):
@@ -441,6 +472,28 @@ import numpy as np
 
 
 FORBIDDEN = TORCH_CONV + LIBRARIES
+
+MISTAKES = {
+    "ceil-not-floor": (
+        "the output size rounded up (ceil) instead of down (floor)",
+        ["rounds up: (n - k + 2p)/s", "(rounded up: ", "the output size rounds down, and"],
+    ),
+    "size-rounded-to-nearest": ("the output size rounded to the nearest integer", ["rounds to the nearest integer"]),
+    "size-float": ("the output size a float (/ instead of //)", ["a float; a size is an int"]),
+    "size-without-plus-one": ("the + 1 of the output size forgotten", ["forgets the + 1"]),
+    "padding-added-once": ("the padding counted on one side only", ["adds the padding once"]),
+    "size-ignores-stride": ("the stride left out of the output size", ["ignores the stride: the window moves"]),
+    "size-never-raises": ("no ValueError for a kernel that does not fit", ["it should raise ValueError"]),
+    "kernel-checked-unpadded": (
+        "a kernel that fits in the padded input rejected",
+        ["but fits in the padded"],
+    ),
+    "int-only-argument": ("stride or padding taken as an int only, never a pair", ["may be an int or an (h, w) pair"]),
+    "windows-not-strided": ("the windows do not move by the stride", ["do not move by the stride"]),
+    "flipped-kernel": ("the kernel flipped in a cross-correlation", ["flips the kernel: cross-correlation"]),
+    "padding-one-side": ("zeros on the top and left only", ["pads only the top and left"]),
+    "slice-minus-zero": ("a slice x[p:-p] that is empty for p = 0", ["is empty when p = 0"]),
+}
 
 
 def torch_output_size(n, k, stride=1, padding=0):
@@ -670,6 +723,16 @@ import numpy as np
 
 
 FORBIDDEN = TORCH_CONV + LIBRARIES
+
+MISTAKES = {
+    "padding-one-side": ("zeros on the top and left only", ["pads only the top and left"]),
+    "padding-one-corner": (
+        "all the zeros on one side (the image in a corner)",
+        ["puts the image in the top-left corner", "puts all 2*padding zeros above and left"],
+    ),
+    "padding-repeats-edge": ("the edge values repeated instead of zeros", ["repeats the edge values"]),
+    "returns-its-input": ("the input array returned itself, not a new one", ["returned the image itself"]),
+}
 
 
 def _sp_pad_candidates(X, padding):

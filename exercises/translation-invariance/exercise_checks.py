@@ -15,11 +15,41 @@ called, what came back and what was expected: the shape, the first wrong element
 changed input. Expected values are always computed before the student's function runs, from
 the test's own arrays, and the student's function gets copies: nothing it does to its
 arguments can move the expectation.
+
+Each module also has a MISTAKES table: the classic mistakes its checks recognise, as
+{mistake id: (what the mistake is, [phrases of the failure message that name it])}. The
+messages are written for students; the ids are for the instructor's class report, which finds
+them in a class's failure messages (autograder/mistakes.py). An id may appear in several
+modules (each with the phrases of its own messages); this one lists the mistakes that several
+chapters' checks name with the same words.
 """
 
 import numpy as np
 
 ATOL = 1e-8
+
+MISTAKES = {
+    "input-mutated": ("changes an argument in place", ["changed its input `"]),
+    "output-transposed": ("rows and columns of the output swapped", ["(rows and columns swapped?)"]),
+    "output-one-short": (
+        "output one row and column short (range(H - kh))",
+        ["(off by one: output size is H - kh + 1?)"],
+    ),
+    "integer-output": ("an integer array where the result is fractional", ["the output must be a float array"]),
+    "batch-axis-dropped": ("the batch axis dropped when N = 1", ["the batch axis is missing"]),
+    "ceil-not-floor": (
+        "the output size rounded up (ceil) instead of down (floor)",
+        ["(too many rows or columns: the output size is floor("],
+    ),
+    "stride-rows-only": ("the stride applied to the rows only", ["applies the stride to the rows only"]),
+    "stride-first-both": ("stride[0] used on both axes", ["uses stride[0] = "]),
+    "stride-swapped": ("the (h, w) stride pair read as (w, h)", ["swaps the stride pair"]),
+    "padding-rows-only": ("the padding applied to the rows only", ["applies the padding to the rows only"]),
+    "padding-first-both": ("padding[0] used on both axes", ["uses padding[0] = "]),
+    "padding-swapped": ("the (h, w) padding pair read as (w, h)", ["swaps the padding pair"]),
+    "padding-ignored": ("the padding ignored", ["ignores the padding ("]),
+}
+
 UNSET = object()  # an argument a check leaves out of the call, so that the defaults get tested
 
 
@@ -234,15 +264,16 @@ def expect_value_error(fn, call, why, *args, **kwargs):
     raise AssertionError(f"{call} returned {got!r}; it should raise ValueError ({why})")
 
 
-def check_float_output(fn, call, *args, **kwargs):
-    """The result of fn(*args, **kwargs) on integer inputs must be a float array."""
-    got = run_student(fn, call, args, kwargs)
+def expect_float_dtype(got, call, hint="e.g. start from np.zeros(...), which is float"):
+    """Assert that the array a call returned has a float dtype."""
     dtype = np.asarray(got).dtype
     if not np.issubdtype(dtype, np.floating):
-        raise AssertionError(
-            f"{call} returned dtype {dtype}; the output must be a float array "
-            "(e.g. start from np.zeros(...), which is float)"
-        )
+        raise AssertionError(f"{call} returned dtype {dtype}; the output must be a float array ({hint})")
+
+
+def check_float_output(fn, call, *args, **kwargs):
+    """The result of fn(*args, **kwargs) on integer inputs must be a float array."""
+    expect_float_dtype(run_student(fn, call, args, kwargs), call)
 
 
 def random_array(rng, *shape):
@@ -441,6 +472,19 @@ import numpy as np
 # shifts digits with it).
 FORBIDDEN = ["scipy.ndimage", "skimage", "cv2", "torch.nn.functional.pad"]
 
+MISTAKES = {
+    "shift-wraps": ("np.roll: pixels wrap around", ["wraps around, like np.roll"]),
+    "shift-reversed": ("the shift in the wrong direction", ["moves the content the wrong way"]),
+    "shift-axes-swapped": ("dy and dx swapped", ["swaps dy and dx"]),
+    "slice-minus-zero": ("a slice x[:-d] that is empty for d = 0", ["x[:-0] is x[:0]"]),
+    "shift-too-far": ("a shift as large as the image not handled", ["moves everything out: the result is all zeros"]),
+    "not-cropped": ("the whole output kept, vacated pixels included", ["did not vacate"]),
+    "wrong-side-cropped": ("the wrong rows or columns cropped", ["keeps the wrong"]),
+    "not-a-pair": ("one number returned instead of a pair of arrays", ["expected a pair of arrays"]),
+    "output-shifted-back": ("the output shifted the other way", ["shifts the output the other way"]),
+    "builds-on-wrong-answer": ("an earlier question's function still wrong", ["which does not pass question 1 yet"]),
+}
+
 
 def torch_shift(image, dy, dx):
     """PyTorch's answer: image (H, W) moved down by dy and right by dx, zeros where it left.
@@ -553,4 +597,10 @@ def check_equivariance_check(equivariance_check, shift_image, image, kernel, dy,
                     f"{cols.start}:{cols.stop}"
                 )
     expect_array(a, want, f"{call}[0] (corr2d of the shifted image)")
+    shifted_back = torch_shift(torch_corr2d(x, k), -dy, -dx)[rows, cols]
+    if (dy, dx) != (0, 0) and same(b, shifted_back) and not same(shifted_back, corr_then_shifted[rows, cols]):
+        raise AssertionError(
+            f"{call}: the second array shifts the output the other way: shift corr2d(image) by (dy, dx) = "
+            f"({dy}, {dx}), as the image was, so that both arrays line up"
+        )
     expect_array(b, corr_then_shifted[rows, cols], f"{call}[1] (the shifted corr2d of the image)")

@@ -42,17 +42,17 @@ def convolve2d_flips_in_place(image, kernel):
 
 
 MISTAKES = [
-    ("kernel flipped in corr2d", "q1", {"corr2d": corr2d_flipped}, "flips the kernel"),
-    ("output transposed", "q1", {"corr2d": corr2d_transposed}, "rows and columns swapped"),
-    ("output one row and column short", "q1", {"corr2d": corr2d_one_short}, "off by one"),
-    ("integer output array", "q1", {"corr2d": corr2d_integer_output}, "expected"),
-    ("input changed in place", "q1", {"corr2d": corr2d_normalises_in_place}, "changed its input `image`"),
-    ("convolve2d does not flip", "q2", {"convolve2d": convolve2d_not_flipped}, "flips the kernel not at all"),
-    ("convolve2d flips one axis", "q2", {"convolve2d": convolve2d_upside_down_only}, "only upside down"),
+    ("kernel flipped in corr2d", "q1", {"corr2d": corr2d_flipped}, "flipped-kernel"),
+    ("output transposed", "q1", {"corr2d": corr2d_transposed}, "output-transposed"),
+    ("output one row and column short", "q1", {"corr2d": corr2d_one_short}, "output-one-short"),
+    ("integer output array", "q1", {"corr2d": corr2d_integer_output}, "integer-output"),
+    ("input changed in place", "q1", {"corr2d": corr2d_normalises_in_place}, "input-mutated"),
+    ("convolve2d does not flip", "q2", {"convolve2d": convolve2d_not_flipped}, "convolve-not-flipped"),
+    ("convolve2d flips one axis", "q2", {"convolve2d": convolve2d_upside_down_only}, "convolve-half-flipped"),
     (
         "convolve2d flips the caller's kernel",
         "q2",
         {"convolve2d": convolve2d_flips_in_place},
-        "changed its input `kernel`",
+        "input-mutated",
     ),
 ]
