@@ -16,6 +16,10 @@ writes, in <out>:
   message, how many hidden tests passed (hidden tests themselves are withheld), and what
   happened to the notebook (errors, timeouts, forbidden functions).
 - grading.log: for the instructor: everything, hidden test messages included.
+- report.html and mistakes.csv: the class report for the instructor (autograder.report).
+
+Files with the same bytes are graded once; a rerun into the same <out> takes unchanged files
+from <out>/cache/ (autograder.cache).
 
 Submissions are graded in parallel (-j, default: the machine's cores); each worker imports
 otter, numpy and torch once. See autograder.grading for how one submission is graded.
@@ -28,7 +32,9 @@ that `nobody` cannot reach), the command refuses unless given --allow-root (or
 AUTOGRADER_ALLOW_ROOT=1), and then says so in grading.log.
 """
 
+import copy
 import csv
+import dataclasses
 import fcntl
 import hashlib
 import io
@@ -42,7 +48,7 @@ import stat
 import sys
 import tempfile
 import time
-from collections import Counter, deque
+from collections import Counter, defaultdict, deque
 from pathlib import Path
 
 from . import confine
@@ -628,8 +634,10 @@ def grade_folder(
     disk_mb=256,
     allow_root=False,
     force=False,
+    report=True,
 ):
-    """Grade every .ipynb in `folder`; write grades.csv, feedback/ and grading.log in `out`.
+    """Grade every .ipynb in `folder`; write grades.csv, feedback/ and grading.log in `out`, and
+    the class report (report.html, mistakes.csv: autograder.report) unless report=False.
     Returns the list of SubmissionOutcome, in row order. allow_root: grade even where student
     code would run as root (also AUTOGRADER_ALLOW_ROOT=1); said in the log. Files graded by an
     earlier run into `out`, unchanged and with nothing else changed, are taken from
@@ -659,6 +667,7 @@ def grade_folder(
         submission_timeout=submission_timeout,
         disk_mb=disk_mb,
         force=force,
+        report=report,
     )
     try:
         return _grade(aid, folder, out, tests, forbidden, settings, scratch, progress, stream, started, root_warning)
@@ -702,7 +711,9 @@ def _grade(aid, folder, out, tests, forbidden, settings, scratch, progress, stre
     if any(name.endswith("_gpu") for name, _, _ in table):
         gpu_seen = Worker.detect_gpu() if gpu == "auto" else bool(gpu)
     key = run_key(tests, config, gpu_seen)
-    outcomes, work, keys = {}, [], {}
+    # Files with the same bytes (an untouched starter notebook, handed in by several students)
+    # are graded once: twins[name] is the file graded for it.
+    outcomes, work, keys, first_with, twins = {}, [], {}, {}, defaultdict(list)
     for name, path, problem in files:
         if problem:
             outcomes[name] = SubmissionOutcome(name, unreadable=problem)
@@ -711,7 +722,10 @@ def _grade(aid, folder, out, tests, forbidden, settings, scratch, progress, stre
         earlier = cache.outcome(keys[name], name)
         if earlier is not None:
             outcomes[name] = earlier
+        elif keys[name] is not None and keys[name] in first_with:
+            twins[first_with[keys[name]]].append(name)
         else:
+            first_with.setdefault(keys[name], name)
             work.append((name, str(path)))
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     n = max(1, min(settings["jobs"] or cores, len(work))) if work else 0
@@ -734,6 +748,9 @@ def _grade(aid, folder, out, tests, forbidden, settings, scratch, progress, stre
             outcomes[outcome.submission] = outcome
             cache.keep(keys.get(outcome.submission), outcome)
             show(outcome)
+            for twin in twins.get(outcome.submission, []):
+                outcomes[twin] = dataclasses.replace(copy.deepcopy(outcome), submission=twin)
+                show(outcomes[twin], f" (the same file as {outcome.submission}: graded once)")
 
         finished = False
         try:
@@ -822,6 +839,14 @@ def write_outputs(aid, out, outcomes, table, meta):
     entries = [_row_text(log_text, aid, o, table) for o in outcomes]
     write_atomically(out / "grading.log", "\n".join(header + entries) + "\n")
     write_atomically(out / "grades.csv", csv_text(outcomes, table))
+    if not meta.get("report", True):
+        return
+    from . import report
+
+    try:
+        report.write(aid, out, outcomes, table)
+    except Exception as e:  # the grades are written; a report that fails must not take them away
+        print(f"{out / 'report.html'}: not written ({type(e).__name__}: {one_line(e)})", file=sys.stderr)
 
 
 def main(args):

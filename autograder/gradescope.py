@@ -264,6 +264,7 @@ def run(root="/autograder"):
                 memory_mb=config["memory_mb"],
                 hidden=[source, os.path.join(root, "submission")],
                 progress=False,
+                report=False,  # one submission: Gradescope has its own statistics
             )
     data = results_json(aid, outcome, table)
     with open(os.path.join(results, "results.json"), "w") as f:

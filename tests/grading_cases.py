@@ -388,9 +388,10 @@ def write(folder, cases):
     return folder
 
 
-def class_of(n=40, seed=0):
+def planted_class(n=40, seed=0):
     """A generated class for the benchmark: correct, wrong and broken submissions, honest only
-    (nothing that hangs: `otter run` has no time limit). {name: notebook}."""
+    (nothing that hangs: `otter run` has no time limit). {name: (notebook, mistake id or None)}:
+    each wrong submission carries one classic mistake of tests/mistakes/convolution.py."""
     import importlib
 
     mistakes = importlib.import_module("mistakes.convolution").MISTAKES
@@ -399,20 +400,21 @@ def class_of(n=40, seed=0):
     for i in range(n):
         r = i % 8
         if r in (0, 1, 2):
-            kinds.append(("correct", filled() if r != 2 else filled(corr2d=CORR2D_VECTORISED)))
+            kinds.append(("correct", filled() if r != 2 else filled(corr2d=CORR2D_VECTORISED), None))
         elif r in (3, 4, 5):
-            description, question, functions, _ = mistakes[rng.randrange(len(mistakes))]
+            description, question, functions, mistake_id = mistakes[rng.randrange(len(mistakes))]
             ((fname, fn),) = functions.items()
             body = source_of(fn, fname)
             src = CORR2D_REFERENCE + "\n\n" + body.replace("right_corr2d(", "_right_corr2d(")
-            kinds.append(("wrong", filled(**{fname: src})))
+            kinds.append(("wrong", filled(**{fname: src}), mistake_id))
         elif r == 6:
-            kinds.append(
-                (
-                    "broken",
-                    filled(convolve2d="def convolve2d(image, kernel):\n    return corr2d(image, kernel[::-1, ::-1]\n"),
-                )
-            )
+            broken = "def convolve2d(image, kernel):\n    return corr2d(image, kernel[::-1, ::-1]\n"
+            kinds.append(("broken", filled(convolve2d=broken), None))
         else:
-            kinds.append(("broken", filled(corr2d=None)))
-    return {f"student{i:02d}-{kind}": nb for i, (kind, nb) in enumerate(kinds)}
+            kinds.append(("broken", filled(corr2d=None), None))
+    return {f"student{i:02d}-{kind}": (nb, mistake_id) for i, (kind, nb, mistake_id) in enumerate(kinds)}
+
+
+def class_of(n=40, seed=0):
+    """planted_class's notebooks: {name: notebook}."""
+    return {name: nb for name, (nb, _) in planted_class(n, seed).items()}

@@ -153,3 +153,18 @@ def test_one_submission_is_one_submission(tmp_path):
     write(tmp_path / "one", {"alone.ipynb": gc.filled()})
     proc = grade(tmp_path / "one", tmp_path / "out")
     assert "graded 1 submission (1 ok)" in proc.stderr
+
+
+def test_files_with_the_same_bytes_are_graded_once(tmp_path):
+    """Two students hand in the same file (the untouched starter notebook, say): it is graded
+    once, and both get its row and their own feedback."""
+    write(tmp_path / "twins", {"ann.ipynb": gc.filled(corr2d=FLIPPED), "bob.ipynb": gc.filled(corr2d=FLIPPED)})
+    proc = grade(tmp_path / "twins", tmp_path / "out")
+    lines = progress(proc)
+    assert "(the same file as ann: graded once)" in lines["bob"], lines
+    assert "same file" not in lines["ann"]
+    ann, bob = (rows(tmp_path / "out")[name] for name in ("ann", "bob"))
+    assert {**ann, "submission": "bob"} == bob and float(ann["total"]) < 13
+    feedback = sorted(p.name for p in (tmp_path / "out" / "feedback").iterdir())
+    assert feedback == ["ann.md", "bob.md"]
+    assert "feedback for bob" in (tmp_path / "out" / "feedback" / "bob.md").read_text()
