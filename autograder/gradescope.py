@@ -1,14 +1,16 @@
 """`python -m autograder gradescope <id>`: a Gradescope autograder zip that grades like `grade`.
 
-The zip keeps otter's layout and environment (setup.sh installs otter-grader, numpy and torch
-with mamba; run_autograder activates that environment and runs run_otter.py; tests/ holds the
-hidden tests, files/ the check helpers), so Gradescope builds it as it builds any otter
-autograder. What changes is run_otter.py: instead of otter's in-kernel grading (where student
-code and tests share one process), it runs this course's grader (the `autograder` package,
-copied into the zip) on the submitted notebook, with the same hidden tests, the same student
-process isolation, the same forbidden functions and the same time and memory limits, and writes
-Gradescope's results.json: one entry per question with the public tests' messages and the
-number of hidden tests passed, and, visible to instructors only, the hidden tests' messages.
+The zip keeps otter's layout (run_autograder runs run_otter.py; tests/ holds the hidden tests,
+files/ the check helpers) but not otter's environment: setup.sh builds the environment the
+course is tested in, Python 3.11 in a virtual environment with the pins of the repository's
+requirements.txt (written into the zip by `gradescope_requirements`; torch from PyTorch's CPU
+index; no browser), and run_autograder runs the grader with that Python. What changes in
+run_otter.py: instead of otter's in-kernel grading (where student code and tests share one
+process), it runs this course's grader (the `autograder` package, copied into the zip) on the
+submitted notebook, with the same hidden tests, the same student process isolation, the same
+forbidden functions and the same time and memory limits, and writes Gradescope's results.json:
+one entry per question with the public tests' messages and the number of hidden tests passed,
+and, visible to instructors only, the hidden tests' messages.
 
 On Gradescope the grader runs as root; the student process then also runs as `nobody`, and the
 grader makes /autograder/source (the hidden tests) readable by root only before grading.
@@ -16,6 +18,7 @@ grader makes /autograder/source (the hidden tests) readable by root only before 
 
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -48,6 +51,56 @@ PIP_NAMES = {
     "pandas": "pandas",
     "ipywidgets": "ipywidgets",
 }
+
+# The environment on Gradescope: the tested one (pyproject.toml's requires-python; numpy 2.4
+# needs 3.11), in a virtual environment outside /autograder so that `nobody` can run its Python.
+PYTHON = "3.11"
+VENV = "/opt/cnn-course-venv"
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+# Pins of requirements.txt that grading never imports: the book build (jupyter-book), the tests
+# and lint (pytest, ruff), local editing (jupyterlab) and the instructor's similarity command
+# (copydetect). No other pinned package requires one of them (tests/test_gradescope.py checks);
+# what they alone pulled in stays, so the image is the tested environment less these five, not a
+# re-resolved one. playwright stays pinned: otter-grader requires nbconvert[webpdf], which
+# requires it (left out, pip would install an unpinned one). It is the Python package only:
+# nothing runs `playwright install`, so no browser is installed.
+LEFT_OUT = ("copydetect", "jupyter-book", "jupyterlab", "pytest", "ruff")
+
+SETUP_SH = """\
+#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder's image (Ubuntu). It builds
+# the environment the course is tested in: Python {python} and requirements.txt beside this file
+# (the course repository's pins, torch from the CPU index). Written by autograder/gradescope.py.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+# Python {python}: the base image's if it has one with venv, else Ubuntu's (22.04: universe), else
+# the deadsnakes PPA (Ubuntu 24.04 and later ship a newer Python only).
+if ! python{python} -m venv {venv} 2>/dev/null; then
+    rm -rf {venv}
+    apt-get update
+    if ! apt-get install -y --no-install-recommends python{python} python{python}-venv; then
+        apt-get install -y --no-install-recommends software-properties-common gpg-agent
+        add-apt-repository -y ppa:deadsnakes/ppa
+        apt-get update
+        apt-get install -y --no-install-recommends python{python} python{python}-venv
+    fi
+    python{python} -m venv {venv}
+fi
+
+{venv}/bin/python -m pip install --no-cache-dir --no-input -r /autograder/source/requirements.txt
+{venv}/bin/python -m pip check
+# Stop here rather than build an image with torch's CUDA build (several GB, and no GPU to use).
+{venv}/bin/python -c "import sys, torch; sys.exit(torch.version.cuda and f'CUDA build: torch {{torch.__version__}}')"
+"""
+
+RUN_AUTOGRADER = """\
+#!/usr/bin/env bash
+# Gradescope runs this for each submission, as root, in /autograder: the course's grader, with the
+# Python that setup.sh installed. (AUTOGRADER_ROOT and AUTOGRADER_PYTHON are for the course's tests.)
+set -euo pipefail
+exec "${{AUTOGRADER_PYTHON:-{venv}/bin/python}}" "${{AUTOGRADER_ROOT:-/autograder}}/source/run_otter.py"
+"""
 
 RUN_OTTER = '''\
 """Gradescope runs this (through run_autograder): grade /autograder/submission with the course's
@@ -86,16 +139,25 @@ def build(aid, output=None, timeout=10.0, cell_timeout=60.0, memory_mb=2048):
             "cell_timeout": cell_timeout,
             "memory_mb": memory_mb,
         }
+        requirements = gradescope_requirements((ROOT / "requirements.txt").read_text())
+        _check_imports(used, requirements)
+        environment = {
+            "requirements.txt": requirements,
+            "setup.sh": SETUP_SH.format(python=PYTHON, venv=VENV),
+            "run_autograder": RUN_AUTOGRADER.format(venv=VENV),
+        }
         source = zipfile.ZipFile(tmp / "autograder" / f"{aid}-autograder.zip")
         staged = output.with_name(f".{output.name}.tmp")
         with zipfile.ZipFile(staged, "w", zipfile.ZIP_DEFLATED) as z:
             for info in sorted(source.infolist(), key=lambda i: i.filename):
+                if info.filename in environment or info.filename == "environment.yml":
+                    continue  # otter's environment (mamba, Python 3.13, unpinned, a browser): ours instead
                 data = source.read(info.filename)
                 if info.filename == "run_otter.py":
                     data = RUN_OTTER.encode()
-                elif info.filename == "environment.yml":
-                    data = _with_packages(data.decode(), used).encode()
                 z.writestr(_entry(info.filename, info), data)
+            for name, text in environment.items():
+                z.writestr(_entry(name), text)
             for name in MODULES:
                 z.writestr(_entry(f"autograder/{name}"), (Path(__file__).parent / name).read_bytes())
             for path in sorted(CHECKS.glob("*.py")):  # forbidden.py reads the exercises' lists there
@@ -114,21 +176,52 @@ def _entry(name, like=None):
     return info
 
 
-def _with_packages(environment, used):
-    """otter's environment.yml with the packages the exercise notebook imports added to pip's list."""
-    wanted = []
-    for module in used:
-        package = PIP_NAMES.get(module.split(".")[0])
-        if package and package not in wanted:
-            wanted.append(package)
-    lines = environment.splitlines()
-    present = {line.strip().lstrip("- ").split("=")[0].split("<")[0].split(">")[0].strip().lower() for line in lines}
-    try:
-        at = max(i for i, line in enumerate(lines) if line.strip().startswith("- ") and line.startswith("      "))
-    except ValueError:
-        return environment
-    extra = [f"      - {p}" for p in wanted if p.lower() not in present]
-    return "\n".join(lines[: at + 1] + extra + lines[at + 1 :]) + "\n"
+def pins(requirements):
+    """[(name, version)] of a requirements file's text, in its order; comments, blank lines and
+    options (`--extra-index-url ...`) skipped. ValueError for a requirement that is not a pin
+    (`name==version`): a range, a marker, an extra, a URL."""
+    out = []
+    for line in requirements.splitlines():
+        line = line.split("#")[0].strip()
+        if not line or line.startswith("-"):
+            continue
+        name, sep, version = line.partition("==")
+        if not sep or not name.strip() or not version.strip() or any(c in line for c in "<>~!;[ @"):
+            raise ValueError(f"requirements.txt: not a pin (name==version): {line!r}")
+        out.append((name.strip(), version.strip()))
+    return out
+
+
+def canonical(name):
+    """A package's name as pip compares it (PEP 503): `Jinja2` and `jinja2`, `typing_extensions`
+    and `typing-extensions` are one package."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def gradescope_requirements(repository_requirements):
+    """The zip's requirements.txt (text) from the repository's (text): PyTorch's CPU index, then
+    every pin in the repository's order and spelling, less those of LEFT_OUT."""
+    left_out = {canonical(n) for n in LEFT_OUT}
+    lines = [
+        "# Generated by autograder/gradescope.py from the course repository's requirements.txt:",
+        "# the same pins, less what grading never imports:",
+        f"# {', '.join(LEFT_OUT)}.",
+        "# torch==X matches the CPU index's X+cpu, which pip prefers to PyPI's CUDA build of X.",
+        f"--extra-index-url {TORCH_CPU_INDEX}",
+    ]
+    kept = [(name, version) for name, version in pins(repository_requirements) if canonical(name) not in left_out]
+    lines += [f"{name}=={version}" for name, version in kept]
+    return "\n".join(lines) + "\n"
+
+
+def _check_imports(used, requirements):
+    """ValueError if the exercise notebook imports a library of PIP_NAMES that requirements (the
+    zip's requirements.txt, text) does not install."""
+    pinned = {canonical(name) for name, _ in pins(requirements)}
+    wanted = {PIP_NAMES[m.split(".")[0]] for m in used if m.split(".")[0] in PIP_NAMES}
+    missing = sorted(p for p in wanted if canonical(p) not in pinned)
+    if missing:
+        raise ValueError(f"the exercise imports {', '.join(missing)}, which the zip's requirements.txt does not pin")
 
 
 # ----------------------------------------------------------------------------- on Gradescope
@@ -278,7 +371,7 @@ def main(args):
     print(f"{args.id}: wrote {path}", file=sys.stderr)
     print(
         "Upload it on Gradescope: Assignment > Configure Autograder > Zip file upload "
-        "(base image: Ubuntu, Python; see book/instructors.md)",
+        "(base image: Ubuntu 22.04; see book/instructors.md)",
         file=sys.stderr,
     )
     return 0

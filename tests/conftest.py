@@ -50,3 +50,63 @@ def generated():
     master, reused from _build/generated/ while the master, the checks and the generator are
     unchanged. Generating fails if the answer key fails one of its own tests."""
     return cached_generation
+
+
+@pytest.fixture(scope="session")
+def gradescope_zip(tmp_path_factory):
+    """The convolution exercise's Gradescope zip, as `python -m autograder gradescope` writes it."""
+    import subprocess
+    import sys
+
+    from autograder.paths import ROOT
+
+    path = tmp_path_factory.mktemp("gradescope") / "convolution.zip"
+    proc = subprocess.run(
+        [sys.executable, "-m", "autograder", "gradescope", "convolution", "-o", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return path
+
+
+@pytest.fixture(scope="session")
+def run_autograder(gradescope_zip):
+    """run_autograder(notebook, root) -> the results.json it wrote (a dict).
+
+    Lays the zip out under the scratch folder `root` as Gradescope lays it out in /autograder
+    (source/: the zip, file modes kept; run_autograder copied beside it; submission/: the
+    notebook; results/) and runs run_autograder there, as Gradescope runs it, with
+    AUTOGRADER_ROOT=root. setup.sh is not run: AUTOGRADER_PYTHON makes run_autograder use this
+    test session's Python, the environment the course is tested in, in place of the one setup.sh
+    builds from the same requirements.txt (tests/test_gradescope.py checks that they agree)."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+
+    import nbformat
+
+    def run(notebook, root):
+        (root / "source").mkdir(parents=True)
+        (root / "submission").mkdir()
+        (root / "results").mkdir()
+        with zipfile.ZipFile(gradescope_zip) as z:
+            for info in z.infolist():
+                z.extract(info, root / "source")
+                mode = info.external_attr >> 16
+                if mode:
+                    os.chmod(root / "source" / info.filename, mode & 0o777)
+        shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
+        nbformat.write(notebook, root / "submission" / "my notebook.ipynb")
+        env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=sys.executable)
+        proc = subprocess.run(
+            [str(root / "run_autograder")], env=env, cwd=root, capture_output=True, text=True, timeout=600
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return json.loads((root / "results" / "results.json").read_text())
+
+    return run
