@@ -892,6 +892,7 @@ def main(args):
     say(f"{aid}: {summary(outcomes, ok)} -> {csv_path}")
     if export:
         export.write(args.output, aid, outcomes, tests)
+    lms.remove_stale(args.output, export.lms if export else None)
     if getattr(args, "similarity", False):
         from . import similarity
 

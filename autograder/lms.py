@@ -425,8 +425,8 @@ class Export:
             f"-> {grades}; unmatched: {counted(len(joined.no_student), 'submission')} with no student, "
             f"{counted(len(joined.no_submission), 'student')} with no submission, "
             f"{len(joined.ambiguous)} ambiguous"
-            + (f"; {counted(unreadable, 'matched submission')} unreadable (graded 0)" if unreadable else "")
-            + f" (listed in {unmatched})",
+            + f" (listed in {unmatched})"
+            + (f"; {counted(unreadable, 'matched submission')} unreadable, graded 0" if unreadable else ""),
             file=stream,
         )
         return joined
@@ -448,3 +448,15 @@ def prepare(args):
         return None
     roster = read_roster(os.fspath(roster_path))
     return Export(roster, lms or ("canvas" if roster.canvas else "plain"))
+
+
+def remove_stale(out, written=None, stream=None):
+    """Remove the LMS files an earlier run left in OUT that this run did not write (`written`:
+    the format written now, or None): grades of another class must not wait there for upload."""
+    for lms in FORMATS:
+        if lms == written:
+            continue
+        for path in (Path(out) / f"{lms}-grades.csv", Path(out) / f"{lms}-unmatched.csv"):
+            if path.is_file():
+                path.unlink()
+                print(f"removed {path}: an earlier run's, not written by this one", file=stream or sys.stderr)

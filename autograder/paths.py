@@ -20,7 +20,7 @@ def master_path(aid):
     path = SOLUTIONS / f"{aid}.ipynb"
     if not path.exists():
         known = ", ".join(assignment_ids()) or "none"
-        raise SystemExit(f"{path}: no such master notebook (known assignments: {known})")
+        raise SystemExit(f"error: {path}: no such master notebook (known assignments: {known})")
     return path
 
 

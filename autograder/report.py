@@ -97,7 +97,9 @@ def histogram_png(values, possible, xlabel, title):
     fig = _figure(6, 2.6)
     ax = fig.subplots()
     xs = sorted(counts)
-    ax.bar([str(points(x)) for x in xs], [counts[x] for x in xs], color="#3b6ea5")
+    ax.bar(xs, [counts[x] for x in xs], width=0.8 if possible > 4 else 0.2 * possible, color="#3b6ea5")
+    ax.set_xlim(-0.6, possible + 0.6)  # scores on their own scale: gaps between them show
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel(f"{xlabel} (out of {points(possible)})")
     ax.set_ylabel("submissions")
     ax.set_title(title)
@@ -115,6 +117,8 @@ def barh_png(labels, values, xlabel, title, xmax=None):
     ax.set_title(title)
     if xmax is not None:
         ax.set_xlim(0, xmax)
+    else:  # counts of students: whole numbers
+        ax.xaxis.get_major_locator().set_params(integer=True)
     return _png(fig)
 
 
@@ -154,11 +158,19 @@ def report_data(aid, outcomes, table):
     known, rows = class_mistakes(aid, outcomes)
     scored = [totals(o, table) for o in outcomes]
     cases = graded_cases(outcomes)
-    by_mistake = defaultdict(set)
-    questions_of = defaultdict(set)
+    order = [name for name, _, _ in table]
+    failed = {
+        (o.submission, q.name) for o in outcomes for q in o.questions if not q.gpu_skipped and q.score < q.possible
+    }
+    by_mistake, questions_of, only_after = defaultdict(set), defaultdict(set), defaultdict(dict)
     for submission, question, m in rows:
         by_mistake[m].add(submission)
         questions_of[m].add(question)
+        # a later question's function may build on an earlier one (convolve2d calling corr2d):
+        # a mistake seen only where an earlier question also failed may come from there
+        earlier = order[: order.index(question)] if question in order else []
+        after = any((submission, q) in failed for q in earlier)
+        only_after[m][submission] = only_after[m].get(submission, True) and after
     return {
         "aid": aid,
         "submissions": [o.submission for o in outcomes],
@@ -189,6 +201,7 @@ def report_data(aid, outcomes, table):
                 "description": known[m].description,
                 "questions": sorted(questions_of[m]),
                 "students": sorted(by_mistake[m]),
+                "after_earlier_failure": sorted(n for n, after in only_after[m].items() if after),
             }
             for m in sorted(by_mistake, key=lambda m: (-len(by_mistake[m]), m))
         ],
@@ -278,6 +291,12 @@ def _tests_section(data):
         for t in tests
     ]
     out.append(_table("Pass rate per test", ["question", "test", "kind", "passed"], rows))
+    unread = len(data["submissions"]) - max(t["graded"] for t in tests)
+    if unread > 0:
+        out.append(
+            f'<p class="note">Out of the submissions whose tests ran: {unread} ran none (an unreadable file). '
+            "The scores above count them, at 0.</p>"
+        )
     return out
 
 
@@ -302,11 +321,17 @@ def _mistakes_section(data):
             _e(m["description"]),
             _e(", ".join(m["questions"])),
             str(len(m["students"])),
-            _names(m["students"]),
+            ", ".join(_e(n) + (" *" if n in m["after_earlier_failure"] else "") for n in m["students"]),
         ]
         for m in found
     ]
     out.append(_table("Classic mistakes found", ["mistake", "what it is", "question", "students", "who"], rows))
+    if any(m["after_earlier_failure"] for m in found):
+        out.append(
+            '<p class="note">* seen only in a question after one this submission also failed: a function '
+            "that builds on an earlier one (convolve2d calling corr2d) can show the earlier mistake under "
+            "another name. Look at the earlier question first.</p>"
+        )
     return out
 
 

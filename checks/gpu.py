@@ -458,15 +458,25 @@ def expect_benchmark_follows(benchmark, runs=3, repeats=5, warmup=2):
 
     rng = random.Random()
     median = rng.uniform(0.008, 0.012)
+    results = []
     for _ in range(runs):
         timed = [median * rng.uniform(0.97, 1.03) for _ in range(repeats)]
         slow, fast = rng.sample(range(repeats), 2)
         timed[slow], timed[fast] = median * rng.uniform(3, 5), median * rng.uniform(0.1, 0.3)
         warm = [rng.choice([0.0, 3 * median]) for _ in range(warmup)]
         call, got = call_benchmark(benchmark, ScriptedCalls(warm + timed), repeats=repeats, warmup=warmup)
+        results.append((call, got, timed))
+        median *= rng.uniform(2.8, 3.2)
+    values = [got for _, got, _ in results]
+    if max(values) <= 1.05 * min(values):  # the calls' median grew about 9 times meanwhile
+        medians = ", ".join(f"{statistics.median(timed):.4g}" for _, _, timed in results)
+        raise AssertionError(
+            f"{results[0][0]} returned {values[0]:.4g} s in each of {runs} runs although the calls' median "
+            f"was {medians} s: it follows none of the timed calls; time each call and return their median"
+        )
+    for call, got, timed in results:
         m = statistics.median(timed)
         expect_median_seconds(call, got, timed, 0.8 * m, 1.3 * m + 0.006)
-        median *= rng.uniform(2.8, 3.2)
 
 
 def expect_timer_waits_for_gpu(benchmark, conv2d_torch, small, large, w, stride=1, padding=0):

@@ -175,3 +175,20 @@ def test_utf8_bom_and_canvas_export_read_back(tmp_path):
     again.write_text(lms.canvas_csv(roster, "convolution", [(roster.students[0], "13")], "13"), encoding="utf-8")
     back = lms.read_roster(again)
     assert back.canvas and [(s.name, s.user_id, s.login) for s in back.students] == [("Smith, Jane", "1234", "jsmith")]
+
+
+def test_a_run_without_roster_removes_an_earlier_runs_lms_files(canvas_run, tmp_path):
+    """Grades of another class must not wait in OUT for upload: a later run into the same folder
+    that writes no LMS file removes the earlier ones, and says so."""
+    import shutil
+
+    out, _, _ = canvas_run
+    again = tmp_path / "out"
+    shutil.copytree(out, again)
+    proc = subprocess.run(
+        RUN + [str(out.parent / "in"), "-o", str(again)], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert not (again / "canvas-grades.csv").exists() and not (again / "canvas-unmatched.csv").exists()
+    assert f"removed {again / 'canvas-grades.csv'}: an earlier run's" in proc.stderr
+    assert (again / "grades.csv").exists()

@@ -100,8 +100,22 @@ def test_every_planted_mistake_is_named_with_its_count_and_students(graded):
         assert mistake_id in table, f"the report does not list {mistake_id}"
         _, description, question, count, who = table[mistake_id]
         assert int(count) == len(found[mistake_id]), (mistake_id, count, found[mistake_id])
-        assert set(who.split(", ")) == found[mistake_id]
+        assert {name.removesuffix(" *") for name in who.split(", ")} == found[mistake_id]
         assert description and question in ("q1", "q2", "q1, q2")
+
+
+def test_a_mistake_that_may_come_from_an_earlier_question_is_marked(graded):
+    """A corr2d that flips the kernel makes the answer key's convolve2d (which calls it) look
+    unflipped: under q2 that student is marked as having failed q1 first."""
+    flipped_q1 = [name for name, (_, m) in graded["planted"].items() if m == "flipped-kernel"]
+    assert flipped_q1, "the class should plant a flipped corr2d"
+    table = {row[0]: row for row in graded["parsed"].tables["Classic mistakes found"][1:]}
+    who = table["convolve-not-flipped"][4].split(", ")
+    for name in flipped_q1:
+        assert f"{name} *" in who, who
+    planted_q2 = [name for name, (_, m) in graded["planted"].items() if m == "convolve-not-flipped"]
+    assert planted_q2 and all(name in who for name in planted_q2), (planted_q2, who)
+    assert "seen only in a question after one this submission also failed" in graded["page"]
 
 
 def test_the_page_shows_scores_tests_statuses_and_seconds(graded):

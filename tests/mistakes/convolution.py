@@ -16,6 +16,11 @@ def corr2d_one_short(image, kernel):
     return right_corr2d(image, kernel)[:-1, :-1]
 
 
+def corr2d_one_row_short(image, kernel):
+    # range(H - kh) for the rows only
+    return right_corr2d(image, kernel)[:-1, :]
+
+
 def corr2d_integer_output(image, kernel):
     X, K = np.asarray(image), np.asarray(kernel)
     Y = np.zeros((X.shape[0] - K.shape[0] + 1, X.shape[1] - K.shape[1] + 1), dtype=X.dtype)
@@ -45,6 +50,7 @@ MISTAKES = [
     ("kernel flipped in corr2d", "q1", {"corr2d": corr2d_flipped}, "flipped-kernel"),
     ("output transposed", "q1", {"corr2d": corr2d_transposed}, "output-transposed"),
     ("output one row and column short", "q1", {"corr2d": corr2d_one_short}, "output-one-short"),
+    ("output one row short", "q1", {"corr2d": corr2d_one_row_short}, "output-one-short"),
     ("integer output array", "q1", {"corr2d": corr2d_integer_output}, "integer-output"),
     ("input changed in place", "q1", {"corr2d": corr2d_normalises_in_place}, "input-mutated"),
     ("convolve2d does not flip", "q2", {"convolve2d": convolve2d_not_flipped}, "convolve-not-flipped"),
