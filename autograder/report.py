@@ -31,21 +31,26 @@ DIGEST_META = "autograder-report-digest"
 # ----------------------------------------------------------------------------- what the page says
 
 
+STATUS_KINDS = ["unreadable file", "timeout", "forbidden function", "error in a cell", "process stopped or misbehaved"]
+
+
+def note_kind(note):
+    """The kind of one of a SubmissionOutcome's notes (the status column's events)."""
+    if note.startswith("timeout:") or "time budget" in note:
+        return "timeout"
+    if note.startswith("forbidden function"):
+        return "forbidden function"
+    return "process stopped or misbehaved"
+
+
 def status_kinds(outcome):
-    """The kinds of trouble a submission had, in a fixed order; [] when it graded cleanly."""
-    kinds = []
+    """The kinds of trouble a submission had, in STATUS_KINDS order; [] when it graded cleanly."""
+    kinds = {note_kind(n) for n in outcome.notes}
     if outcome.unreadable:
-        kinds.append("unreadable file")
-    notes = outcome.notes
-    if any(n.startswith("timeout:") or "time budget" in n for n in notes):
-        kinds.append("timeout")
-    if any(n.startswith("forbidden function") for n in notes):
-        kinds.append("forbidden function")
+        kinds.add("unreadable file")
     if outcome.cell_errors:
-        kinds.append("error in a cell")
-    if any(not (n.startswith("timeout:") or "time budget" in n or n.startswith("forbidden function")) for n in notes):
-        kinds.append("process stopped or misbehaved")
-    return kinds
+        kinds.add("error in a cell")
+    return [kind for kind in STATUS_KINDS if kind in kinds]
 
 
 def graded_cases(outcomes):
@@ -190,9 +195,9 @@ def report_data(aid, outcomes, table):
             for (q, t, h), v in sorted(cases.items())
         ],
         "statuses": [
-            {"submission": o.submission, "kinds": status_kinds(o), "status": status_of(o)}
+            {"submission": o.submission, "kinds": kinds, "status": status_of(o)}
             for o in outcomes
-            if status_kinds(o)
+            if (kinds := status_kinds(o))
         ],
         "seconds": [{"submission": o.submission, "seconds": round(o.seconds, 2)} for o in outcomes],
         "mistakes": [
