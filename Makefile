@@ -80,9 +80,11 @@ test: $(STAMP) assets browser pdftools lint
 test-fast: $(STAMP) lint
 	$(PY) -m pytest -ra -m "not slow"
 
-# ruff (configured in pyproject.toml): lint errors fail `make test`.
+# ruff and import-linter (both configured in pyproject.toml): lint errors and broken import
+# contracts (the grader's layers, no cycles) fail `make test`.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 # The student-facing tree (book sources, lectures, exercises, support package; no answer) in
 # _build/student: what the public repository and the published book are made from.

@@ -1,6 +1,14 @@
-"""Grading tooling for the course: `python -m autograder --help`.
+"""The course's grading tooling: `python -m autograder --help`.
 
-- `generate`: student notebooks (exercises/) and Gradescope autograders (_build/autograder/)
-  from the otter master notebooks in solutions/, the one source of every exercise.
-- `check`: fails when a committed student notebook differs from what `generate` would write.
+Where each concern lives (autograder/README.md has the table and how to add an output, a
+limit or a chapter); imports flow down this list only (`make lint` checks it):
+
+- `__main__`: argument parsing; `commands/`: one thin module per subcommand;
+- `outputs/` (what is written from outcomes: grades, feedback, log, report, mistakes,
+  Gradescope's results.json, similarity, LMS files), `engine/` (grading a folder into outcomes:
+  the workers, the session, the confined student process in `engine/student/`) and `authoring/`
+  (generation from the masters, the student tree, the Gradescope zip), which never import each
+  other;
+- `forbidden`, `submissions`, `master`; then `results` (outcomes and what outputs read off them);
+  then `settings` (every limit once), `text`, `paths`.
 """

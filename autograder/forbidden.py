@@ -18,9 +18,9 @@ Two checks, and either one zeroes the question:
   question's tests call, and every function of the notebook that they use, must not name a
   forbidden entry (import aliases resolved: `import torch.nn.functional as F; F.conv2d` is
   `torch.nn.functional.conv2d`);
-- at run time, in the student process (autograder.sandbox): forbidden callables are wrapped and
+- at run time, in the student process (engine.student.tripwires): forbidden callables are wrapped and
   the operator patterns watched while a graded call runs; a call raises and is recorded. The
-  course's own modules (BLOCKED) cannot be imported by a submission at all.
+  course's own modules (blocked(): checks.core.BLOCKED) cannot be imported by a submission at all.
 A student may use forbidden functions outside graded calls (to check their own answer).
 """
 

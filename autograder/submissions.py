@@ -1,4 +1,4 @@
-"""Reading a submitted notebook, whatever it contains.
+"""The submissions of a folder, and reading a submitted notebook, whatever it contains.
 
 The grader needs a submission's code cells, in order. It reads the file itself rather than
 handing it to Jupyter, so that nothing in the file (its name, its kernelspec, its metadata, the
@@ -9,15 +9,21 @@ cells it has. Cell magics and `!shell` lines are turned into the Python that IPy
 (they do nothing during grading).
 
 A submission's file is read, and its code parsed, only inside the confined student process
-(autograder.sandbox), where memory and time are bounded: a notebook built to exhaust a parser
+(engine.student), where memory and time are bounded: a notebook built to exhaust a parser
 (a huge or deeply nested expression) costs that process, never the grader.
 """
 
 import ast
 import json
+import os
+import stat
 import types
+from collections import Counter
+from pathlib import Path
 
-MAX_BYTES = 64 * 2**20
+from .results import GradingError
+from .settings import MAX_NOTEBOOK_BYTES
+from .text import file_label
 
 
 class Unreadable(Exception):
@@ -32,7 +38,7 @@ def _source(value):
     return None
 
 
-def read_notebook(path, max_bytes=MAX_BYTES, magics=True):
+def read_notebook(path, max_bytes=MAX_NOTEBOOK_BYTES, magics=True):
     """[(cell number, source)] of the code cells of a notebook file; cell numbers count every
     cell from 1, as a reader scrolling the notebook would; magics=False leaves `%` and `!` lines
     as written. Raises Unreadable."""
@@ -45,7 +51,7 @@ def read_notebook(path, max_bytes=MAX_BYTES, magics=True):
     return notebook_cells(path.read_bytes(), max_bytes, magics)
 
 
-def read_fd(fd, max_bytes=MAX_BYTES):
+def read_fd(fd, max_bytes=MAX_NOTEBOOK_BYTES):
     """The bytes of an open regular file, from its start (os.pread: the offset is left alone,
     so that each student process of a submission can read the same descriptor again)."""
     import os
@@ -62,7 +68,7 @@ def read_fd(fd, max_bytes=MAX_BYTES):
     return b"".join(chunks)
 
 
-def notebook_cells(raw, max_bytes=MAX_BYTES, magics=True):
+def notebook_cells(raw, max_bytes=MAX_NOTEBOOK_BYTES, magics=True):
     """[(cell number, source)] of a notebook's bytes (see read_notebook). Raises Unreadable."""
     if len(raw) > max_bytes:
         raise Unreadable(f"the file is larger than {max_bytes // 2**20} MB")
@@ -140,7 +146,7 @@ def imports(cells):
 
 def function_code(name, cell, line, source):
     """The code object of `def name`, compiled from its source (as the student process found it
-    in cell `cell` from line `line`: sandbox.Child.defs), never run, so that a proxy can show
+    in cell `cell` from line `line`: engine.student.child.Child.defs), never run, so that a proxy can show
     the student's source to `inspect.getsource`. Returns (code, filename, padded source, node),
     or None if it does not compile."""
     filename = f"<cell {cell}>"
@@ -157,3 +163,49 @@ def function_code(name, cell, line, source):
         if isinstance(const, types.CodeType) and const.co_name == name:
             return const, filename, padded, node
     return None
+
+
+def submissions_in(folder):
+    """[(row name, path, problem)] for the .ipynb files of a folder (not its subfolders), by
+    file name. Hidden files (`.name`, such as the `._name.ipynb` that macOS puts in zip files)
+    are not submissions. problem: None for a regular file; else why it is not read (a symbolic
+    link is reported, never followed). Row names are unique: the stem, or the whole file name
+    where stems collide; see file_label for how names are written."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise GradingError(f"{folder}: no such folder")
+    found = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.startswith(".") or not entry.name.lower().endswith(".ipynb"):
+                continue
+            try:
+                mode = entry.stat(follow_symlinks=False).st_mode
+            except OSError as e:
+                found.append((entry.name, Path(entry.path), f"cannot read the file ({e.strerror})"))
+                continue
+            if stat.S_ISLNK(mode):
+                try:
+                    target = file_label(os.readlink(entry.path))
+                except OSError:
+                    target = "?"
+                found.append((entry.name, Path(entry.path), f"a symbolic link (to {target}): not followed, not graded"))
+            elif stat.S_ISDIR(mode):
+                continue
+            elif not stat.S_ISREG(mode):
+                found.append((entry.name, Path(entry.path), "not a regular file: not read, not graded"))
+            else:
+                found.append((entry.name, Path(entry.path), None))
+    found.sort(key=lambda item: os.fsencode(item[0]))
+    stems = Counter(file_label(name[: -len(".ipynb")]) for name, _, _ in found)
+    out, used = [], set()
+    for name, path, problem in found:
+        label = file_label(name[: -len(".ipynb")])
+        if stems[label] > 1:
+            label = file_label(name)
+        unique, k = label, 2
+        while unique in used:
+            unique, k = f"{label} ({k})", k + 1
+        used.add(unique)
+        out.append((unique, path, problem))
+    return out

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The GPU session in one command, for a machine with an NVIDIA GPU and no package index:
 #     sh benchmarks/gpu_device_run.sh [--dry-run]
-# Needs _build/gpu-wheels/ (`make gpu-wheels`) and _build/grading/gpu/ (the hidden tests, which
+# Needs _build/gpu-wheels/ (`make gpu-wheels`) and _build/generated/gpu/ (the hidden tests, which
 # `python -m autograder grade gpu` prepares where otter is installed) beside the repository.
 # Installs the wheels into a folder of its own (no pip needed: a wheel is a zip), then runs
 # benchmarks/gpu_session.py; everything to bring back goes to $OUT (default _build/gpu-session).

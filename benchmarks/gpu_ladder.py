@@ -81,7 +81,7 @@ def master_parts(path=MASTER):
 
 def run_answer_key(path=MASTER):
     """Every test of the master against its answer key: {question: {test: "passed" or the failure}}."""
-    from autograder.generate import checks_bundle
+    from autograder.authoring.generate import checks_bundle
 
     module = types.ModuleType("exercise_checks")
     exec(compile(checks_bundle("gpu"), "exercise_checks.py", "exec"), module.__dict__)

@@ -14,7 +14,7 @@
 
 Exit status 0 when every expectation held. --dry-run (no GPU needed): the ladder with
 --dry-run into OUT, and the GPU questions left out of the expectations (they are not graded
-without a GPU). The grader's hidden tests must already be prepared in _build/grading/gpu (run
+without a GPU). The grader's hidden tests must already be prepared in _build/generated/gpu/ (run
 `python -m autograder grade gpu` once, or any test that grades gpu, where otter is installed):
 the GPU machine has no otter-assign. Needs numpy, torch, matplotlib, otter-grader and nbformat
 (see `WHEELS` for the GPU machine, which has no package index).
@@ -34,7 +34,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import gpu_ladder  # noqa: E402
 
-TESTS = ROOT / "_build" / "grading" / "gpu" / "tests"
+sys.path.insert(0, str(ROOT))
+from autograder.authoring.prepared import generation_folder  # noqa: E402
+
+TESTS = generation_folder("gpu") / "autograder" / "gpu" / "tests"
 
 UNSYNCHRONISED = """\
 def benchmark(fn, *args, repeats=10, warmup=3):

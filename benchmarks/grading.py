@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 import grading_cases  # noqa: E402
 import nbformat  # noqa: E402
 
-from autograder.batch import prepare_tests  # noqa: E402
-from autograder.generate import generate  # noqa: E402
+from autograder.authoring.generate import generate  # noqa: E402
+from autograder.authoring.prepared import prepared_tests  # noqa: E402
 
 AID = "convolution"
 
@@ -74,7 +74,7 @@ def main():
         distinct = len({(folder / f"{name}.ipynb").read_bytes() for name in students})
         print(f"  {distinct} distinct files (the grader would grade files with the same bytes once)")
 
-        prepare_tests(AID)  # the hidden tests, generated once (cached), as the command would
+        prepared_tests(AID)  # the hidden tests, generated once (cached), as the command would
         command = [sys.executable, "-m", "autograder", "grade", AID, str(folder), "-o", str(work / "out")]
         command += ["-j", str(args.jobs), "-q"]
         start = time.perf_counter()

@@ -347,4 +347,4 @@ def conv_arithmetic_explorer(n=7, k=3, stride=1, padding=0, dilation=1):
     controls = W.VBox(list(sliders.values()) + [window])
     from .explorer_js import with_browser_twin  # the same explorer in JavaScript, for pages with no kernel
 
-    return with_browser_twin(W.VBox([controls, view]), {**sliders, "window": window}, view)
+    return with_browser_twin(W.VBox([controls, view]), {**sliders, "window": window}, view, COLOURS)

@@ -15,12 +15,11 @@ from .kernelfree import scripted
 RENDERER = "conv-explorer"
 
 
-def with_browser_twin(box, controls, view, colours=None):
+def with_browser_twin(box, controls, view, colours):
     """Give the explorer's ipywidget (box) its twin. controls: name -> the live sliders (n, k,
-    stride, padding, dilation, window); view: the HTML widget whose value is the first picture."""
-    from .explorer import COLOURS
-
-    script = EXPLORER_JS.replace("__COLOURS__", json.dumps(colours or COLOURS))
+    stride, padding, dilation, window); view: the HTML widget whose value is the first picture;
+    colours: the explorer's palette (explorer.COLOURS), drawn the same in the browser."""
+    script = EXPLORER_JS.replace("__COLOURS__", json.dumps(colours))
     return scripted(box, controls, RENDERER, script, initial=lambda: view.value)
 
 

@@ -15,6 +15,17 @@ def _as_2d(array, name):
     return a
 
 
+def _hw(value, name, minimum=None):
+    """kernel_size, stride or padding as PyTorch takes them: an int or an (h, w) pair -> (h, w)
+    ints, each at least `minimum` where one is given."""
+    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in pair):
+        raise ValueError(f"{name} must be an int or an (h, w) pair of ints; got {value!r}")
+    if minimum is not None and min(pair) < minimum:
+        raise ValueError(f"{name} must be at least {minimum}; got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
 def corr2d(image, kernel):
     """Valid 2-D cross-correlation: slide the kernel, take a dot product at each place.
 
@@ -78,15 +89,6 @@ def dense_param_count(n_in, n_out, bias=True):
     return weights + (int(n_out) if bias else 0)
 
 
-def _kernel_hw(kernel_size):
-    """kernel_size as PyTorch takes it: an int k (a k x k kernel) or a (kh, kw) pair."""
-    if isinstance(kernel_size, (tuple, list)):
-        if len(kernel_size) != 2:
-            raise ValueError(f"kernel_size must be an int or a (kh, kw) pair; got {kernel_size!r}")
-        return int(kernel_size[0]), int(kernel_size[1])
-    return int(kernel_size), int(kernel_size)
-
-
 def conv_param_count(c_in, c_out, kernel_size, bias=True):
     """Learnable numbers in a 2-D convolutional layer (no groups).
 
@@ -96,7 +98,7 @@ def conv_param_count(c_in, c_out, kernel_size, bias=True):
     Unlike a dense layer, the count does not depend on the size of the image.
     kernel_size: int k or (kh, kw). Returns an int.
     """
-    kh, kw = _kernel_hw(kernel_size)
+    kh, kw = _hw(kernel_size, "kernel_size", 1)
     weights = int(c_out) * int(c_in) * kh * kw
     return weights + (int(c_out) if bias else 0)
 
@@ -168,19 +170,6 @@ def equivariance_check(image, kernel, dy, dx):
 # --- Stride and padding (stride, padding)
 
 
-def _pair(value, name):
-    """An int or an (h, w) pair, as PyTorch takes stride and padding, -> (h, w) ints."""
-    if isinstance(value, (tuple, list)):
-        if len(value) != 2:
-            raise ValueError(f"{name} must be an int or an (h, w) pair; got {value!r}")
-        pair = tuple(value)
-    else:
-        pair = (value, value)
-    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in pair):
-        raise ValueError(f"{name} must be an int or an (h, w) pair of ints; got {value!r}")
-    return int(pair[0]), int(pair[1])
-
-
 def conv_output_size(n, k, stride=1, padding=0, dilation=1):
     """How many positions a kernel takes along one axis: floor((n + 2p - d(k - 1) - 1) / s) + 1.
 
@@ -216,10 +205,8 @@ def corr2d_strided(image, kernel, stride=1):
     """
     X = _as_2d(image, "image")
     K = _as_2d(kernel, "kernel")
-    sh, sw = _pair(stride, "stride")
+    sh, sw = _hw(stride, "stride", 1)
     (H, W), (kh, kw) = X.shape, K.shape
-    if sh < 1 or sw < 1:
-        raise ValueError(f"stride must be at least 1; got {stride!r}")
     if kh > H or kw > W:
         raise ValueError(f"kernel {K.shape} is larger than image {X.shape}")
     Y = np.zeros(((H - kh) // sh + 1, (W - kw) // sw + 1))
@@ -236,9 +223,7 @@ def pad2d(image, padding):
     Returns a new float array (H + 2 p_h, W + 2 p_w) with the image in the middle.
     """
     X = _as_2d(image, "image")
-    ph, pw = _pair(padding, "padding")
-    if ph < 0 or pw < 0:
-        raise ValueError(f"padding must be at least 0; got {padding!r}")
+    ph, pw = _hw(padding, "padding", 0)
     H, W = X.shape
     P = np.zeros((H + 2 * ph, W + 2 * pw))
     P[ph : ph + H, pw : pw + W] = X
@@ -260,16 +245,6 @@ def corr2d_padded(image, kernel, stride=1, padding=0):
 
 
 # --- Channels and pooling (channels, pooling)
-
-
-def _hw(value, name, minimum):
-    """kernel_size, stride or padding as PyTorch takes them: an int or an (h, w) pair -> (h, w) ints."""
-    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in pair):
-        raise ValueError(f"{name} must be an int or an (h, w) pair of ints; got {value!r}")
-    if min(pair) < minimum:
-        raise ValueError(f"{name} must be at least {minimum}; got {value!r}")
-    return int(pair[0]), int(pair[1])
 
 
 def _as_4d(array, name):

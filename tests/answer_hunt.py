@@ -133,8 +133,8 @@ def _alarm(signum, frame):
 def main(tree, tests_root, out):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from autograder import master
+    from autograder.engine.testfiles import run_tests
     from autograder.paths import assignment_ids, master_path
-    from autograder.runner import run_tests
 
     tree, tests_root = Path(tree), Path(tests_root)
     candidates = functions(load_namespaces(tree))

@@ -8,8 +8,8 @@ import pytest
 matplotlib.use("Agg")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from autograder import confine  # noqa: E402
-from autograder.generate import cached_generation  # noqa: E402
+from autograder.authoring.prepared import cached_generation  # noqa: E402
+from autograder.engine import confine  # noqa: E402
 
 # Where student code cannot be run as `nobody` (root, with a Python under /root as pyenv puts
 # it), the grader refuses to grade unless told otherwise. The suite tells it (and every log then
@@ -19,10 +19,32 @@ if ROOT_PROBLEM:
     os.environ["AUTOGRADER_ALLOW_ROOT"] = "1"
 
 
+def grade_argv(folder, out, *options, aid="convolution"):
+    """The command line of `python -m autograder grade <aid> <folder> -o <out> <options>`."""
+    import sys
+
+    return [sys.executable, "-m", "autograder", "grade", aid, str(folder), "-o", str(out), *map(str, options)]
+
+
+def run_grade(folder, out, *options, aid="convolution", cwd=None, env=None, check=True, timeout=900):
+    """The real grade command (grade_argv), in a process of its own, as an instructor runs it.
+    Returns the CompletedProcess; with check, asserts that it exited 0 (showing its output
+    where it did not). The one helper of every test that runs the command."""
+    import subprocess
+
+    from autograder.paths import ROOT
+
+    argv = grade_argv(folder, out, *options, aid=aid)
+    proc = subprocess.run(argv, cwd=cwd or ROOT, capture_output=True, text=True, timeout=timeout, env=env)
+    if check:
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
 @pytest.fixture(scope="session")
 def student_tree(tmp_path_factory):
     """The student tree, as `python -m autograder publish` writes it (what the public repository holds)."""
-    from autograder.publish import publish
+    from autograder.authoring.publish import publish
 
     return publish(tmp_path_factory.mktemp("published") / "student")
 

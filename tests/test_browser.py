@@ -34,8 +34,8 @@ import pytest
 import yaml
 
 from autograder import master
+from autograder.authoring.repository import repository
 from autograder.paths import ROOT, assignment_ids, master_path
-from autograder.repository import repository
 
 pytestmark = pytest.mark.slow  # a browser, a book build or batch grading: not in `make test-fast`
 

@@ -35,8 +35,8 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from autograder.authoring.repository import repository
 from autograder.paths import EXERCISES, ROOT
-from autograder.repository import repository
 
 COLAB_VENV = ROOT / ".venv-colab"
 # What Colab preinstalls that the course uses; versions as requirements.txt pins them

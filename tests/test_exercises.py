@@ -11,11 +11,12 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograder import master, mistakes
-from autograder.generate import HIDDEN_CASE
+from autograder import master
+from autograder.authoring.generate import HIDDEN_CASE
+from autograder.authoring.repository import install_cell_problem, lecture_paths
+from autograder.engine.testfiles import run_tests
+from autograder.outputs import mistakes
 from autograder.paths import assignment_ids, checks_modules, master_path, student_path
-from autograder.repository import install_cell_problem, lecture_paths
-from autograder.runner import run_tests
 
 IDS = assignment_ids()
 

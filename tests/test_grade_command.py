@@ -9,12 +9,11 @@ is taken from the cache is what grading would give.
 import csv
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import grading_cases as gc
 import pytest
+from conftest import run_grade
 from mistakes.convolution import corr2d_flipped
 
 from autograder.paths import ROOT
@@ -33,15 +32,7 @@ def write(folder, notebooks):
 
 
 def grade(folder, out, *extra, cwd=ROOT):
-    proc = subprocess.run(
-        [sys.executable, "-m", "autograder", "grade", "convolution", str(folder), "-o", str(out), *LIMITS, *extra],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc
+    return run_grade(folder, out, *LIMITS, *extra, cwd=cwd, timeout=600)
 
 
 def rows(out):
@@ -122,7 +113,9 @@ def test_changed_tests_or_force_grade_everything_again(first_run, tmp_path):
     assert (out / "grades.csv").read_bytes() == first_run["csv"]
 
     tests = tmp_path / "tests"
-    shutil.copytree(ROOT / "_build" / "grading" / "convolution", tests)
+    from autograder.authoring.prepared import prepared_tests
+
+    shutil.copytree(prepared_tests("convolution")[0].parent, tests)
     grade(folder, out, "--tests", str(tests / "tests"))
     proc = grade(folder, out, "--tests", str(tests / "tests"))
     assert sum("from the cache" in line for line in progress(proc).values()) == 4

@@ -3,7 +3,7 @@ run_autograder, run as Gradescope runs it, writes a results.json that Gradescope
 
 What the zip installs is read from the zip itself (setup.sh, requirements.txt, run_autograder)
 and compared with the repository's requirements.txt parsed here, not with what
-autograder/gradescope.py meant to write.
+autograder/authoring/gradescope_zip.py meant to write.
 """
 
 import importlib.metadata
@@ -146,7 +146,7 @@ def test_zip_has_otters_layout_and_no_otter_environment(gradescope_zip):
         "tests/q1.py",
         "tests/q2.py",
         "files/exercise_checks.py",
-        "autograder/sandbox.py",
+        "autograder/engine/student/child.py",
     } <= modes.keys()
     assert "environment.yml" not in modes, "otter's conda environment (Python 3.13, unpinned) is not ours"
     for script in ("setup.sh", "run_autograder"):

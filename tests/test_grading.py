@@ -17,8 +17,9 @@ from pathlib import Path
 import grading_cases
 import numpy as np
 import pytest
+from conftest import run_grade
 
-from autograder import wire
+from autograder.engine import wire
 from autograder.forbidden import forbidden_for, static_violations
 from autograder.paths import ROOT
 
@@ -31,14 +32,7 @@ CASES = grading_cases.hostile()
 
 
 def grade(folder, out, *extra, jobs=2):
-    proc = subprocess.run(
-        RUN + ["convolution", str(folder), "-o", str(out), "-j", str(jobs), *LIMITS, *extra],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = run_grade(folder, out, "-j", jobs, *LIMITS, *extra)
     with open(Path(out) / "grades.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     return proc, rows
@@ -157,7 +151,7 @@ def test_student_process_is_confined(hostile_run):
     log = (hostile_run["out"] / "grading.log").read_text()
     assert "student process: limits" in log
     if sys.platform.startswith("linux"):
-        from autograder import confine
+        from autograder.engine import confine
 
         if confine.landlock_abi() >= 1:
             assert "Landlock" in log
@@ -168,7 +162,9 @@ def test_student_process_is_confined(hostile_run):
 def gpu_tests(tmp_path_factory, hostile_run):
     """The convolution tests plus a question that needs a GPU (named q3_gpu)."""
     tests = tmp_path_factory.mktemp("gpu-tests")
-    cache = ROOT / "_build" / "grading" / "convolution"
+    from autograder.authoring.prepared import prepared_tests
+
+    cache = prepared_tests("convolution")[0].parent
     shutil.copytree(cache / "tests", tests / "tests")
     shutil.copy(cache / "exercise_checks.py", tests / "exercise_checks.py")
     (tests / "tests" / "q3_gpu.py").write_text(
@@ -233,27 +229,32 @@ def nbformat_write(nb, path):
 
 
 def test_gradescope_zip_carries_every_module_the_grader_imports():
-    """gradescope.MODULES is a list by hand: each relative import of a module in it (lazy ones
-    inside functions included) must be in it too, or the grader fails on Gradescope only."""
+    """The zip's modules are found from the imports of the Gradescope run and of the student
+    side: each import of a shipped module (lazy ones inside functions included) that names one
+    of the grader's own modules must be shipped too, or the grader fails on Gradescope only."""
     import ast
 
-    from autograder import gradescope
+    from autograder.authoring import gradescope_zip
 
-    package = ROOT / "autograder"
+    shipped = {p.as_posix() for p in gradescope_zip.shipped_modules()}
+    assert "autograder/commands/gradescope_run.py" in shipped and "autograder/engine/student/server.py" in shipped
     wanted = set()
-    for name in gradescope.MODULES:
-        for node in ast.walk(ast.parse((package / name).read_text())):
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                if node.module:
-                    wanted.add(node.module.split(".")[0] + ".py")
-                else:
-                    wanted |= {a.name + ".py" for a in node.names}
-    # Only the command line reaches these: preparing the tests from a master (generate), grade
-    # --roster (lms), --similarity and the class report (gradescope.run grades with report=False).
-    # On Gradescope the tests come prepared in the zip.
-    command_only = {"generate.py", "lms.py", "similarity.py", "report.py"}
-    missing = {m for m in wanted if (package / m).exists()} - set(gradescope.MODULES) - command_only
+    for name in shipped:
+        package = ".".join(name.removesuffix(".py").split("/")[: -1 if not name.endswith("__init__.py") else -1])
+        for node in ast.walk(ast.parse((ROOT / name).read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([node.module] if node.module else []))
+                for target in [base] + [f"{base}.{a.name}" for a in node.names]:
+                    path = gradescope_zip.module_path(target)
+                    if path is not None:
+                        wanted.add(path.relative_to(ROOT).as_posix())
+    # Only the command line reaches these: preparing the tests from a master (authoring), grade
+    # --roster (lms), --similarity and the class report (the Gradescope run writes results.json).
+    missing = wanted - shipped
     assert not missing, f"imported by the grader but not in the Gradescope zip: {sorted(missing)}"
+    for command_only in ("autograder/authoring/generate.py", "autograder/outputs/report.py"):
+        assert command_only not in shipped, command_only
 
 
 def test_gradescope_grades_like_the_command(run_autograder, tmp_path, hostile_run):

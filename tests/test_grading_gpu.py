@@ -9,9 +9,13 @@ import textwrap
 
 import pytest
 
-from autograder import batch, confine
-from autograder.grading import Worker, Zygote
+from autograder.authoring.prepared import prepared_tests
+from autograder.engine import confine
+from autograder.engine.batch import Assignment, worker_config
+from autograder.engine.worker import Worker
+from autograder.engine.zygote import Zygote
 from autograder.paths import ROOT
+from autograder.settings import GradingSettings
 
 LINUX_LANDLOCK = sys.platform.startswith("linux") and confine.landlock_abi() >= 1
 
@@ -21,8 +25,9 @@ def gpu_worker_config():
     from autograder.forbidden import forbidden_for
     from autograder.paths import master_path
 
-    tests, used = batch.prepare_tests("gpu")
-    return batch.worker_config(tests, forbidden_for("gpu", master_path("gpu")), used, [ROOT, tests])
+    tests, used = prepared_tests("gpu")
+    assignment = Assignment("gpu", tests, forbidden_for("gpu", master_path("gpu")), used, [ROOT, tests])
+    return worker_config(assignment, GradingSettings())
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +101,7 @@ def test_gpu_rules_name_exactly_what_cuda_needs(monkeypatch):
 CONFINED = textwrap.dedent(
     """
     import mmap, os, sys, tempfile, threading
-    from autograder import confine
+    from autograder.engine import confine
     workdir = tempfile.mkdtemp()
     print(confine.landlock(workdir, confine.readable_roots(), gpu=sys.argv[1] == "gpu"))
     print(confine.seccomp())
@@ -157,7 +162,7 @@ def test_only_the_gpu_questions_process_is_let_at_the_gpu(tmp_path):
     none, and their memory limit stays on the address space."""
     import grading_cases
 
-    tests, used = batch.prepare_tests("convolution")
+    tests, used = prepared_tests("convolution")
     gpu_tests = tmp_path / "tests"
     import shutil
 
@@ -170,13 +175,13 @@ def test_only_the_gpu_questions_process_is_let_at_the_gpu(tmp_path):
     )
     folder, out = tmp_path / "subs", tmp_path / "out"
     grading_cases.write(folder, {"correct.ipynb": (grading_cases.filled(), None)})
+    from autograder.commands.grade import grade_into
     from autograder.forbidden import forbidden_for
     from autograder.paths import master_path
 
     forbidden = forbidden_for("convolution", master_path("convolution"))
-    [outcome] = batch.grade_folder(
-        "convolution", folder, out, gpu_tests, forbidden, used, jobs=1, progress=False, gpu=True
-    )
+    assignment = Assignment("convolution", gpu_tests, forbidden, used)
+    [outcome] = grade_into(assignment, folder, out, GradingSettings(jobs=1, progress=False, gpu=True)).outcomes
     log = (out / "grading.log").read_text()
     first = next(line for line in log.splitlines() if "student process:" in line)
     gpu_line = next(line for line in log.splitlines() if "student process for GPU questions:" in line)

@@ -21,12 +21,11 @@ from pathlib import Path
 import grading_cases as gc
 import nbformat
 import pytest
-from conftest import ROOT_PROBLEM
+from conftest import ROOT_PROBLEM, grade_argv, run_grade
 
-from autograder import confine
+from autograder.engine import confine
 from autograder.paths import ROOT
 
-RUN = [sys.executable, "-m", "autograder", "grade", "convolution"]
 LIMITS = ["--timeout", "4", "--cell-timeout", "3", "--memory", "1024"]
 FULL = {"q1": 8, "q2": 5, "q3_alias": 2}
 
@@ -82,7 +81,7 @@ def fake_progress():
     cell = last_cell(nb) + 1
     source = f"""\
 import gc as _gc, socket as _socket, time as _time
-from autograder import wire as _wire
+from autograder.engine import wire as _wire
 _socks = [o for o in _gc.get_objects() if isinstance(o, _socket.socket)]
 _end = _time.monotonic() + 25
 _i = 0
@@ -206,13 +205,11 @@ def scratch_tmp():
 
 
 def command(folder, out, tests, *extra):
-    return RUN + [str(folder), "-o", str(out), "--tests", str(tests), "-j", "2", *LIMITS, *extra]
+    return grade_argv(folder, out, "--tests", tests, "-j", "2", *LIMITS, *extra)
 
 
 def run(folder, out, tests, *extra, env=None, timeout=600):
-    return subprocess.run(
-        command(folder, out, tests, *extra), cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env
-    )
+    return run_grade(folder, out, "--tests", tests, "-j", "2", *LIMITS, *extra, env=env, check=False, timeout=timeout)
 
 
 def rows_of(out):
@@ -225,9 +222,9 @@ def tests_dir(tmp_path_factory):
     """The convolution exercise's hidden tests (generated from the master), plus q3_alias."""
     import shutil
 
-    from autograder.batch import prepare_tests
+    from autograder.authoring.prepared import prepared_tests
 
-    tests, _ = prepare_tests("convolution")
+    tests, _ = prepared_tests("convolution")
     root = tmp_path_factory.mktemp("hostile-tests")
     shutil.copytree(tests, root / "tests")
     shutil.copy(tests.parent / "exercise_checks.py", root / "exercise_checks.py")
@@ -395,7 +392,7 @@ def test_the_memory_figure_is_the_graders_own():
         "import subprocess, sys\n"
         "ballast = bytearray(600 * 2**20)\n"
         "ballast[::4096] = b'x' * len(ballast[::4096])\n"
-        "code = 'from autograder.grading import peak_mb; print(peak_mb())'\n"
+        "code = 'from autograder.engine.worker import peak_mb; print(peak_mb())'\n"
         "print(subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout)\n"
     )
     proc = subprocess.run([sys.executable, "-c", parent], capture_output=True, text=True, cwd=ROOT, timeout=120)

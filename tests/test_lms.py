@@ -1,18 +1,13 @@
-"""Grades an LMS imports (autograder/lms.py), through the real `python -m autograder grade
+"""Grades an LMS imports (autograder/outputs/lms/), through the real `python -m autograder grade
 ... --roster ROSTER --lms FORMAT` on a small class (tests/grading_cases.py)."""
 
 import csv
 import io
-import subprocess
-import sys
 
 import grading_cases as gc
 import nbformat
 import pytest
-
-from autograder.paths import ROOT
-
-RUN = [sys.executable, "-m", "autograder", "grade", "convolution"]
+from conftest import run_grade
 
 # Canvas's gradebook export, the file its import takes back ("The acceptable fields can be found
 # and exported from the current Gradebook details"; the import's "four required components" are
@@ -41,13 +36,7 @@ def read_csv(path):
 
 
 def grade(folder, out, roster, *lms):
-    return subprocess.run(
-        RUN + [str(folder), "-o", str(out), "-q", "--roster", str(roster), *lms],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    return run_grade(folder, out, "-q", "--roster", roster, *lms, check=False, timeout=600)
 
 
 @pytest.fixture(scope="module")
@@ -165,15 +154,16 @@ def test_bad_roster_is_one_line_before_grading(tmp_path, content, message):
 def test_utf8_bom_and_canvas_export_read_back(tmp_path):
     """The Canvas file this writes reads back as a Canvas roster (Canvas's import takes what
     its export gives), byte-order mark or not."""
-    from autograder import lms
+    from autograder.outputs.lms.roster import read_roster
+    from autograder.outputs.lms.writers import canvas_csv
 
     path = tmp_path / "canvas.csv"
     path.write_bytes(CANVAS_EXPORT.encode("utf-8"))
-    roster = lms.read_roster(path)
+    roster = read_roster(path)
     assert roster.canvas and [s.user_id for s in roster.students] == ["1234", "1235", "1236", "1237", "1238"]
     again = tmp_path / "again.csv"
-    again.write_text(lms.canvas_csv(roster, "convolution", [(roster.students[0], "13")], "13"), encoding="utf-8")
-    back = lms.read_roster(again)
+    again.write_text(canvas_csv(roster, "convolution", [(roster.students[0], "13")], "13"), encoding="utf-8")
+    back = read_roster(again)
     assert back.canvas and [(s.name, s.user_id, s.login) for s in back.students] == [("Smith, Jane", "1234", "jsmith")]
 
 
@@ -185,9 +175,7 @@ def test_a_run_without_roster_removes_an_earlier_runs_lms_files(canvas_run, tmp_
     out, _, _ = canvas_run
     again = tmp_path / "out"
     shutil.copytree(out, again)
-    proc = subprocess.run(
-        RUN + [str(out.parent / "in"), "-o", str(again)], cwd=ROOT, capture_output=True, text=True, timeout=600
-    )
+    proc = run_grade(out.parent / "in", again, check=False, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert not (again / "canvas-grades.csv").exists() and not (again / "canvas-unmatched.csv").exists()
     assert f"removed {again / 'canvas-grades.csv'}: an earlier run's" in proc.stderr

@@ -1,4 +1,4 @@
-"""The class report (autograder/report.py) of a generated class of 40, graded by the real
+"""The class report (autograder/outputs/report.py) of a generated class of 40, graded by the real
 command: report.html names every classic mistake planted in the class, with its count and
 students, and mistakes.csv gives the same as rows; the page opens offline in Chromium with no
 console error, its plots are images with alt text; a rerun that changes nothing leaves it as it
@@ -13,6 +13,7 @@ from collections import defaultdict
 import grading_cases as gc
 import nbformat
 import pytest
+from conftest import run_grade
 from test_browser import CHROMIUM_ARGS, chromium_executable
 
 from autograder.paths import ROOT
@@ -23,15 +24,7 @@ LIMITS = ["--timeout", "4", "--cell-timeout", "10", "--memory", "1024", "-j", "2
 
 
 def grade(folder, out, *extra):
-    proc = subprocess.run(
-        [sys.executable, "-m", "autograder", "grade", "convolution", str(folder), "-o", str(out), *LIMITS, *extra],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc
+    return run_grade(folder, out, *LIMITS, *extra)
 
 
 class Tables(html.parser.HTMLParser):

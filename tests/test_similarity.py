@@ -1,4 +1,4 @@
-"""Similarity between submissions (autograder/similarity.py), through the real command.
+"""Similarity between submissions (autograder/outputs/similarity.py), through the real command.
 
 One run of `python -m autograder similarity convolution FOLDER -o OUT` on a folder that holds
 independently written correct solutions, a planted pair (one of them, renamed and with
@@ -17,8 +17,8 @@ import grading_cases as gc
 import nbformat
 import pytest
 
+from autograder.outputs.similarity import DEFAULT_THRESHOLD
 from autograder.paths import ROOT
-from autograder.similarity import DEFAULT_THRESHOLD
 
 DOC = (
     '    """{}\n\n    image: (H, W) array; kernel: (kh, kw) array.\n'

@@ -10,8 +10,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder.authoring.publish import PUBLISHED, problems
 from autograder.paths import assignment_ids, master_path, student_path
-from autograder.publish import PUBLISHED, problems
 
 HERE = Path(__file__).parent
 

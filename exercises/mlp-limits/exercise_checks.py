@@ -19,7 +19,7 @@ arguments can move the expectation.
 Each module also has a MISTAKES table: the classic mistakes its checks recognise, as
 {mistake id: (what the mistake is, [phrases of the failure message that name it])}. The
 messages are written for students; the ids are for the instructor's class report, which finds
-them in a class's failure messages (autograder/mistakes.py). An id may appear in several
+them in a class's failure messages (autograder/outputs/mistakes.py). An id may appear in several
 modules (each with the phrases of its own messages); this one lists the mistakes that several
 chapters' checks name with the same words.
 """

@@ -2,7 +2,7 @@
 
 A rerun of `grade` on the same output folder grades again only the files whose bytes changed,
 or all of them when anything else the grade depends on changed: the tests (every file of the
-tests folder and the check helpers beside it), the grader's own code (autograder/*.py), the
+tests folder and the check helpers beside it), the grader's own code (every module of autograder/), the
 limits and the forbidden functions, and whether a GPU grades the `_gpu` questions. One key
 covers all of that (`run_key`); each cached outcome is `<sha256 of key and file bytes>.json`.
 `--force` ignores the cache (and refreshes it).
@@ -12,25 +12,24 @@ byte for byte. Outcomes in which the grader itself failed ("grader error") are n
 Entries that no file of the folder uses any more are removed at the end of a run.
 """
 
-import dataclasses
 import hashlib
 import json
 import os
 import tempfile
 from pathlib import Path
 
-from .grading import CaseOutcome, QuestionOutcome, SubmissionOutcome
+from ..results import JSON_VERSION, Question, from_json, to_json
 
 FOLDER = "cache"
-VERSION = 1  # of the file format below
 
 
-def tree_digest(*folders):
-    """sha256 of the relative names and bytes of every regular file under the folders (sorted)."""
+def tree_digest(*folders, pattern="*"):
+    """sha256 of the relative names and bytes of every regular file under the folders whose
+    name matches `pattern` (sorted)."""
     digest = hashlib.sha256()
     for folder in folders:
         folder = Path(folder)
-        for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        for path in sorted(p for p in folder.rglob(pattern) if p.is_file() and "__pycache__" not in p.parts):
             digest.update(str(path.relative_to(folder)).encode() + b"\0")
             digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
@@ -38,16 +37,16 @@ def tree_digest(*folders):
 
 def run_key(tests, config, gpu):
     """The key of everything besides the file itself that a grade depends on. tests: the tests
-    folder (exercise_checks.py lies beside it); config: the workers' settings (worker_config);
+    folder (exercise_checks.py lies beside it); config: the workers' settings (engine.batch.worker_config);
     gpu: whether the `_gpu` questions are graded (None when the assignment has none)."""
     tests = Path(tests)
     checks = tests.parent / "exercise_checks.py"
     digest = hashlib.sha256()
     digest.update(tree_digest(tests).encode())
     digest.update(checks.read_bytes() if checks.is_file() else b"")
-    digest.update(tree_digest(Path(__file__).parent).encode())
+    digest.update(tree_digest(Path(__file__).parents[1], pattern="*.py").encode())  # the grader's code
     settings = {k: v for k, v in config.items() if k not in ("scratch", "tests", "hidden", "gpu")}
-    digest.update(json.dumps([VERSION, settings, gpu], sort_keys=True).encode())
+    digest.update(json.dumps([JSON_VERSION, settings, gpu], sort_keys=True).encode())
     return digest.hexdigest()
 
 
@@ -64,28 +63,6 @@ def file_key(key, path, max_bytes):
     except OSError:
         return None
     return digest.hexdigest()
-
-
-def to_json(outcome):
-    return json.dumps({"version": VERSION, "outcome": dataclasses.asdict(outcome)})
-
-
-def from_json(text, submission):
-    """The SubmissionOutcome stored in `text`, under its row name now; None if it is not one."""
-    try:
-        data = json.loads(text)
-        if data.get("version") != VERSION:
-            return None
-        fields = dict(data["outcome"])
-        fields["questions"] = [
-            QuestionOutcome(**dict(q, cases=[CaseOutcome(**c) for c in q["cases"]])) for q in fields["questions"]
-        ]
-        fields["cell_errors"] = [tuple(e) for e in fields["cell_errors"]]
-        fields["submission"] = submission
-        fields["from_cache"] = True
-        return SubmissionOutcome(**fields)
-    except (ValueError, TypeError, KeyError, AttributeError):
-        return None
 
 
 class Cache:
@@ -133,7 +110,7 @@ class Cache:
         text = self.load(key)
         if text is not None:
             try:
-                return [(name, possible, names) for name, possible, names in json.loads(text)]
+                return [Question(name, possible, names) for name, possible, names in json.loads(text)]
             except (ValueError, TypeError):
                 pass
         table = compute(tests)

@@ -1,4 +1,4 @@
-"""The classic mistakes in a class's failure messages, for the instructor's report.
+"""The classic mistakes in a class's failure messages: mistakes.csv, and the report's table.
 
 Every check module (checks/*.py) has a MISTAKES table, {mistake id: (what the mistake is,
 [phrases])}: when a failure message holds one of the phrases, the check recognised that
@@ -9,7 +9,8 @@ mistake. An exercise's table joins those of the modules its exercise_checks.py i
 import importlib
 from dataclasses import dataclass
 
-from .paths import checks_modules
+from ..paths import checks_modules
+from ..text import csv_text, write_atomically
 
 
 @dataclass(frozen=True)
@@ -48,3 +49,20 @@ def found(outcome, mistakes):
                     (question.name, m) for m in named_in(case.message, mistakes) if (question.name, m) not in pairs
                 ]
     return pairs
+
+
+def class_mistakes(aid: str, outcomes: list) -> tuple[dict, list]:
+    """(the exercise's mistake table, [(submission, question, mistake id)])."""
+    known = table(aid)
+    rows = [(o.submission, question, m) for o in outcomes for question, m in found(o, known)]
+    return known, rows
+
+
+def write(out, run) -> None:
+    """Write OUT/mistakes.csv."""
+    write_atomically(out / "mistakes.csv", mistakes_text(class_mistakes(run.aid, run.outcomes)[1]))
+
+
+def mistakes_text(rows: list) -> str:
+    """mistakes.csv: submission, question, mistake id, one row each."""
+    return csv_text(["submission", "question", "mistake"], [list(r) for r in rows])

@@ -88,7 +88,7 @@ class Encoder:
     allow_pickle: pickle objects of other types (grader to student only)
     inputs: when a list, every array and tensor encoded is appended to it (the grader uses
     these to copy a student's in-place changes back into the test's own arrays)
-    alias_of: function(array or tensor) -> list or None (student side: see sandbox._alias);
+    alias_of: function(array or tensor) -> list or None (student side: see student.child._alias);
     a list is sent with the array as "al", for the grader to hand the test its own input back
     """
 

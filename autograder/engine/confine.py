@@ -31,6 +31,7 @@ import struct
 import sys
 import sysconfig
 
+PR_SET_PDEATHSIG = 1
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_DUMPABLE = 4
 PR_SET_SECCOMP = 22
@@ -39,6 +40,20 @@ SECCOMP_MODE_FILTER = 2
 
 def _libc():
     return ctypes.CDLL(None, use_errno=True)
+
+
+# torch.cuda.is_available() asks NVML instead of initialising CUDA (which would not survive fork).
+NVML_CHECK = {"PYTORCH_NVML_BASED_CUDA_CHECK": "1"}
+
+
+def die_with_parent():
+    """Be killed (SIGKILL) when the process that started this one ends (Linux; else nothing)."""
+    import signal
+
+    try:
+        _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except Exception:
+        pass
 
 
 def not_dumpable():

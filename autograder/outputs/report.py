@@ -1,12 +1,12 @@
-"""The class report that `grade` writes beside grades.csv: report.html and mistakes.csv.
+"""The class report that `grade` writes beside grades.csv: report.html.
 
 report.html is one static page for the instructor (no script, no request: every plot is an
 inline PNG with alt text, every plot has a table with its numbers beside it). It shows the
 score distribution in total and per question, the pass rate of each test (hidden tests named:
 the page is for the instructor only), the statuses with the submissions behind each, the
-seconds per submission, and the classic mistakes the checks recognised (autograder/mistakes.py),
-each with how many students made it and which. mistakes.csv holds the same mistakes as rows
-(submission, question, mistake id).
+seconds per submission, and the classic mistakes the checks recognised (outputs/mistakes.py),
+each with how many students made it and which (mistakes.csv, outputs/mistakes.py, holds the
+same mistakes as rows).
 
 The page depends only on the outcomes, never on the clock: a rerun that takes every outcome
 from the cache finds the page it would write already there (a digest in the page says so) and
@@ -14,7 +14,6 @@ skips drawing the plots.
 """
 
 import base64
-import csv
 import hashlib
 import html
 import io
@@ -22,35 +21,14 @@ import json
 import statistics
 from collections import Counter, defaultdict
 
+from ..results import GradingRun, points, status_kinds, status_of, totals
+from ..text import write_atomically
 from . import mistakes as mistakes_mod
-from .batch import points, spreadsheet_safe, status_of, totals, write_atomically
 
 DIGEST_META = "autograder-report-digest"
 
 
 # ----------------------------------------------------------------------------- what the page says
-
-
-STATUS_KINDS = ["unreadable file", "timeout", "forbidden function", "error in a cell", "process stopped or misbehaved"]
-
-
-def note_kind(note):
-    """The kind of one of a SubmissionOutcome's notes (the status column's events)."""
-    if note.startswith("timeout:") or "time budget" in note:
-        return "timeout"
-    if note.startswith("forbidden function"):
-        return "forbidden function"
-    return "process stopped or misbehaved"
-
-
-def status_kinds(outcome):
-    """The kinds of trouble a submission had, in STATUS_KINDS order; [] when it graded cleanly."""
-    kinds = {note_kind(n) for n in outcome.notes}
-    if outcome.unreadable:
-        kinds.add("unreadable file")
-    if outcome.cell_errors:
-        kinds.add("error in a cell")
-    return [kind for kind in STATUS_KINDS if kind in kinds]
 
 
 def graded_cases(outcomes):
@@ -64,21 +42,6 @@ def graded_cases(outcomes):
             for c in q.cases:
                 cases[(q.name, c.name, c.hidden)].append(c.passed)
     return cases
-
-
-def class_mistakes(aid, outcomes):
-    """(the exercise's mistake table, [(submission, question, mistake id)])."""
-    known = mistakes_mod.table(aid)
-    rows = [(o.submission, question, m) for o in outcomes for question, m in mistakes_mod.found(o, known)]
-    return known, rows
-
-
-def mistakes_csv(rows):
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["submission", "question", "mistake"])
-    writer.writerows([spreadsheet_safe(submission), question, m] for submission, question, m in rows)
-    return buf.getvalue()
 
 
 # ----------------------------------------------------------------------------- plots
@@ -160,7 +123,7 @@ img { max-width: 100%; height: auto; display: block; }
 
 def report_data(aid, outcomes, table):
     """Everything the page shows, as plain data (its digest decides whether to draw it again)."""
-    known, rows = class_mistakes(aid, outcomes)
+    known, rows = mistakes_mod.class_mistakes(aid, outcomes)
     scored = [totals(o, table) for o in outcomes]
     cases = graded_cases(outcomes)
     order = [name for name, _, _ in table]
@@ -405,9 +368,8 @@ def already_written(path, data):
     return f'<meta name="{DIGEST_META}" content="{digest(data)}">' in head
 
 
-def write(aid, out, outcomes, table):
-    """Write OUT/report.html and OUT/mistakes.csv (the page is not drawn again when unchanged)."""
-    data = report_data(aid, outcomes, table)
-    write_atomically(out / "mistakes.csv", mistakes_csv(data["rows"]))
+def write(out, run: GradingRun) -> None:
+    """Write OUT/report.html (not drawn again when unchanged)."""
+    data = report_data(run.aid, run.outcomes, run.table)
     if not already_written(out / "report.html", data):
         write_atomically(out / "report.html", page(data))

@@ -18,23 +18,11 @@ the starter notebook (exercises/<id>/<id>.ipynb) already has; what remains of th
 code (function headers, docstrings) is boilerplate, whose fingerprints never count as a match.
 Known sources: the master's solution cells (solutions/<id>.ipynb) and solutions/reference.py.
 
-Why copydetect (0.5.0, MIT, pinned in requirements.txt): it is the Python implementation of
-MOSS's winnowing (Schleimer, Wilkerson and Aiken, SIGMOD 2003), made for student code; it
-tokenises with Pygments, which the environment already has, and normalises what renaming
-changes: every variable and attribute name becomes `V`, function names `F`, class names `O`,
-strings `S`; comments and whitespace are dropped (builtins such as `range` and keywords stay).
-Its last release is from March 2024 (17 releases since 2020, quiet since); it is a few hundred
-lines we have read, and we use only its tokeniser (utils.filter_code), its winnowing
-(utils.winnow, utils.get_token_coverage) and its pair comparison (compare_files). Two parts
-are ours:
-- the k-gram hashes: copydetect hashes with Python's `hash()`, salted per process, so which
-  fingerprints winnowing keeps, and the figures, change from run to run (honest_shifts ->
-  honest_vectorised read 0.41 to 0.45 over six PYTHONHASHSEEDs); here each k-gram is hashed
-  with BLAKE2b, and the same folder gives the same files;
-- the report: copydetect's HTML report loads Bootstrap from a CDN (cdn.jsdelivr.net) and
-  does not open offline; ours is a small page with every student text escaped (html.escape).
+Built on copydetect's tokeniser and winnowing (why, and what is ours: autograder/README.md).
+The k-gram hashes are BLAKE2b, so the same folder gives the same files; the page is ours,
+offline, with every student text escaped.
 
-Submissions are hostile: the files come from autograder.batch.submissions_in (symbolic links,
+Submissions are hostile: the files come from autograder.submissions.submissions_in (symbolic links,
 FIFOs and other non-regular files are listed there and never opened); each is opened without
 following links, must still be a regular file, and is read up to MAX_FILE_BYTES; the JSON is
 parsed by autograder.submissions.notebook_cells (invalid JSON, nesting too deep, not UTF-8,
@@ -44,24 +32,12 @@ characters of the Python lexer's slowest input found (`a.a.a...`), about a secon
 its length; realistic code takes a third of that). A file that fails
 is listed as "not compared: <reason>" and the others are compared.
 
-Threshold: DEFAULT_THRESHOLD, 0.6 of the larger direction (and of the submission's side for
-an answer key), chosen from measurements on the convolution exercise (tests/test_similarity.py's
-submissions; run that folder with --threshold 0 to see every figure): four independently
-written correct solutions reach at most 0.44 between them (two that both open with
-`x = np.asarray(image, dtype=float)` for each argument: 45 characters in common) and 0.36 with
-the answer keys (the vectorised one is the course's own corr2d_fast); the planted pair (renamed,
-independent statements reordered) reaches 0.90, the lightly renamed answer key 0.88.
-
-Time: 40 submissions (tests/grading_cases.class_of(40)) in under 2 s (0.8 to 1.6 s here, the
-whole command 3.4 s); the cost of a pair is that of its fingerprints, which MAX_CODE_CHARS
-bounds. Memory: the worst JSON found under MAX_FILE_BYTES (8 MB of `{},`) peaks at about
-230 MB while parsed (the grader's own peak, imports included).
+Threshold: DEFAULT_THRESHOLD (settings.SIMILARITY_THRESHOLD) of the larger direction (and
+of the submission's side for an answer key); how it was chosen is in autograder/README.md.
 """
 
-import csv
 import hashlib
 import html
-import io
 import os
 import re
 import stat
@@ -72,9 +48,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import text
+from ..settings import SIMILARITY_THRESHOLD
+from ..text import one_line, write_atomically
+
 MAX_FILE_BYTES = 8 * 2**20
 MAX_CODE_CHARS = 50_000
-DEFAULT_THRESHOLD = 0.6
+DEFAULT_THRESHOLD = SIMILARITY_THRESHOLD
 MAX_SHOWN = 100  # side-by-side views on the page (a class that all copied one key has N^2/2 pairs)
 NOISE = 25  # copydetect's defaults: matches shorter than NOISE normalised characters never count,
 GUARANTEE = 30  # matches of GUARANTEE or more are always found (window = GUARANTEE - NOISE + 1)
@@ -95,8 +75,8 @@ def _clean(text):
 
 def starter_cells(aid):
     """The code cells of the starter notebook, [(cell number, source)]."""
-    from .paths import student_path
-    from .submissions import read_notebook
+    from ..paths import student_path
+    from ..submissions import read_notebook
 
     return read_notebook(student_path(aid), magics=False)
 
@@ -112,7 +92,7 @@ def compared_code(cells, starter):
 
 def read_code(path, starter):
     """The compared code of one submission file. Raises NotCompared."""
-    from .submissions import Unreadable, notebook_cells, read_fd
+    from ..submissions import Unreadable, notebook_cells, read_fd
 
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
@@ -142,8 +122,8 @@ def read_code(path, starter):
 
 def known_sources(aid):
     """[(label, code)]: the master's solution cells and the reference implementations."""
-    from . import master
-    from .paths import ROOT, SOLUTIONS, master_path
+    from .. import master
+    from ..paths import ROOT, SOLUTIONS, master_path
 
     path = master_path(aid)
     key = "".join(f"{source.rstrip()}\n\n" for source in master.solution_cells(path))
@@ -212,7 +192,7 @@ def similarities(aid, folder, threshold=DEFAULT_THRESHOLD):
     tokens, slices_a, slices_b] at or above the threshold (kind `answer key` first, then by
     similarity); codes {name: compared code} (known sources included); not_compared
     [(name, reason)]."""
-    from .batch import submissions_in
+    from ..submissions import submissions_in
 
     starter = starter_cells(aid)
     boilerplate_code = "".join(f"{s}\n\n" for _, s in starter)
@@ -248,24 +228,11 @@ def similarities(aid, folder, threshold=DEFAULT_THRESHOLD):
     return rows + pairs, codes, not_compared
 
 
-def csv_text(rows):
-    from .batch import spreadsheet_safe
-
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["a", "b", "similarity_a_b", "similarity_b_a", "tokens_overlapping", "kind"])
-    for r in rows:
-        writer.writerow(
-            [
-                spreadsheet_safe(r["a"]),
-                spreadsheet_safe(r["b"]),
-                f"{r['ab']:.3f}",
-                f"{r['ba']:.3f}",
-                r["tokens"],
-                r["kind"],
-            ]
-        )
-    return buf.getvalue()
+def similarity_csv(rows):
+    return text.csv_text(
+        ["a", "b", "similarity_a_b", "similarity_b_a", "tokens_overlapping", "kind"],
+        [[r["a"], r["b"], f"{r['ab']:.3f}", f"{r['ba']:.3f}", r["tokens"], r["kind"]] for r in rows],
+    )
 
 
 def highlighted(code, slices):
@@ -363,14 +330,12 @@ def html_text(aid, rows, codes, not_compared, threshold, compared):
 def write_report(aid, folder, out, threshold=DEFAULT_THRESHOLD, progress=True):
     """Write OUT/similarity.csv and OUT/similarity.html for the submissions in folder.
     Returns (rows, not_compared) as similarities() gives them."""
-    from .batch import one_line, write_atomically
-
     started = time.monotonic()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rows, codes, not_compared = similarities(aid, folder, threshold)
     compared = sum("/" not in name for name in codes)  # known sources are paths; a file name has no /
-    write_atomically(out / "similarity.csv", csv_text(rows))
+    write_atomically(out / "similarity.csv", similarity_csv(rows))
     write_atomically(out / "similarity.html", html_text(aid, rows, codes, not_compared, threshold, compared))
     if progress:
         for name, why in not_compared:
@@ -383,10 +348,3 @@ def write_report(aid, folder, out, threshold=DEFAULT_THRESHOLD, progress=True):
             file=sys.stderr,
         )
     return rows, not_compared
-
-
-def main(args):
-    """The `similarity` subcommand (arguments parsed by autograder.__main__)."""
-    threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
-    write_report(args.id, args.folder, args.output, threshold=threshold, progress=not args.quiet)
-    return 0

@@ -13,9 +13,9 @@ import re
 import shutil
 from pathlib import Path
 
-from . import master
+from .. import master
+from ..paths import ROOT, assignment_ids, master_path
 from .generate import HIDDEN_CASE
-from .paths import ROOT, assignment_ids, master_path
 
 # What the student tree holds: paths relative to the repository root.
 PUBLISHED = [

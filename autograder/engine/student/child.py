@@ -1,35 +1,7 @@
-"""The student side of grading: a warm "zygote" process and the student processes it forks.
-
-`python -m autograder.sandbox FD CONFIG_JSON` starts a zygote: it imports numpy, matplotlib
-(and torch and the other modules the exercise uses) once, installs the forbidden-function
-tripwires (and the import hooks that wrap forbidden functions of modules imported later), and
-then waits on the control socket FD (length-prefixed JSON messages, see `read_frame`). For each
-submission the grader sends it a socket and the submission's file; the zygote forks a child
-that owns them. The child
-
-1. reads the submission's file (a descriptor the grader sends with the socket) and confines
-   itself (autograder.confine: limits, disk quota, Landlock, seccomp, no root),
-2. parses the notebook and its code, runs the static check for forbidden functions, and sends
-   what it found (cells, statements, the source of the tested functions, or why the file is
-   unreadable) in its first message, before any of the submission's code has run: so the
-   grader itself never parses untrusted code, and can trust that message,
-3. runs the code cells statement by statement, as a notebook
-   kernel would (an error ends the cell; it reports where it is before each statement, so that
-   the grader can stop a statement that hangs and restart without it),
-4. answers calls: the grader's tests call proxies; each call arrives here with its arguments,
-   runs the student's function, and goes back with the result, the inputs the function
-   changed in place, whether the result shares memory with an argument (so that the test gets
-   its own array back when the function returned its argument), and any forbidden function it
-   tried to use.
-
-Nothing in this process decides a grade: tests, expected values and comparisons live in the
-grader. This process never sees a test file.
-"""
+"""A student process: confines itself, runs the submission's cells, and answers the grader's calls."""
 
 import ast
 import builtins
-import fnmatch
-import importlib
 import importlib.machinery
 import json
 import linecache
@@ -41,356 +13,14 @@ import time
 import traceback
 import types
 
-from . import confine, forbidden, submissions, wire
+from ... import forbidden, submissions
+from ...settings import MAX_REPLY_BYTES
+from .. import confine, wire
+from .tripwires import STATE
 
 _clock = time.perf_counter  # taken before any student code can replace time.perf_counter
-# torch.cuda.is_available() asks NVML instead of initialising CUDA (which would not survive fork).
-NVML_CHECK = {"PYTORCH_NVML_BASED_CUDA_CHECK": "1"}
-MAX_REPLY = 512 * 2**20  # bytes of arrays in one reply (the grader refuses more)
 MAX_CELLS = 10_000  # code cells in a notebook
 MAX_DEF = 64 * 2**10  # characters of one function's source shown to the tests (inspect.getsource)
-
-# ----------------------------------------------------------------------------- tripwires
-
-
-class ForbiddenCall(RuntimeError):
-    pass
-
-
-class _State:
-    armed = False
-    hits = []
-
-
-STATE = _State()
-
-
-def _wrapper(original, label):
-    def forbidden(*args, **kwargs):
-        if STATE.armed:
-            STATE.hits.append(label)
-            raise ForbiddenCall(f"{label} is not allowed in this exercise")
-        return original(*args, **kwargs)
-
-    forbidden.__name__ = getattr(original, "__name__", "forbidden")
-    forbidden.__doc__ = getattr(original, "__doc__", None)
-    return forbidden
-
-
-def _is_function(value):
-    return callable(value) and not isinstance(value, type)
-
-
-def _lookup(dotted):
-    """The object a dotted name refers to among the modules already imported (None if not)."""
-    parts = dotted.split(".")
-    for i in range(len(parts) - 1, 0, -1):
-        module = sys.modules.get(".".join(parts[:i]))
-        if module is not None:
-            obj = module
-            for attr in parts[i:]:
-                obj = vars(obj).get(attr) if isinstance(obj, types.ModuleType) else getattr(obj, attr, None)
-                if obj is None:
-                    return None
-            return obj
-    return None
-
-
-class Tripwires:
-    """Forbidden callables, wrapped wherever a module holds them, now and on later imports.
-
-    entries: dotted names (a module covers every function defined in it) and "aten::" patterns.
-    Modules already imported are wrapped at once; a meta path hook wraps the others when
-    student code imports them (so the zygote need not import scipy just in case). The torch
-    operator patterns are watched by a dispatch mode, set up as soon as torch is imported.
-    """
-
-    def __init__(self, entries):
-        self.entries = [e for e in entries if not e.startswith("aten::")]
-        self.patterns = [e for e in entries if e.startswith("aten::")]
-        self.tops = {e.split(".")[0] for e in self.entries} | ({"torch"} if self.patterns else set())
-        self.wrapped = {}  # id(original) -> (original, wrapper)
-        self.labels = {}  # id(original) -> the first entry naming it (F.conv2d before torch.conv2d)
-        self.mode_class = None
-        for e in self.entries:
-            value = _lookup(e)
-            if _is_function(value):
-                self.labels.setdefault(id(value), e)
-        for name, module in sorted(sys.modules.items()):
-            if module is not None and name.split(".")[0] in self.tops:
-                self.wrap_module(module)
-        if self.tops:
-            sys.meta_path.insert(0, _Watch(self))
-
-    def replace(self, module, attr, value, label):
-        hit = self.wrapped.get(id(value))
-        if hit is None or hit[0] is not value:
-            hit = (value, _wrapper(value, self.labels.get(id(value), label)))
-            self.wrapped[id(value)] = hit
-        try:
-            setattr(module, attr, hit[1])
-        except (AttributeError, TypeError):
-            pass
-
-    def wrap_module(self, module):
-        name = getattr(module, "__name__", None)
-        if not isinstance(name, str):
-            return
-        try:
-            items = list(vars(module).items())
-        except TypeError:
-            return
-        for e in self.entries:
-            if name == e or name.startswith(e + "."):
-                for attr, value in items:
-                    if _is_function(value) and str(getattr(value, "__module__", "") or "").startswith(e):
-                        self.replace(module, attr, value, f"{e}.{attr}")
-            elif e.startswith(name + ".") and "." not in e[len(name) + 1 :]:
-                attr = e[len(name) + 1 :]
-                value = vars(module).get(attr)
-                if _is_function(value):
-                    self.replace(module, attr, value, e)
-        for attr, value in list(vars(module).items()):  # other names for a wrapped function
-            hit = self.wrapped.get(id(value))
-            if hit is not None and hit[0] is value:
-                try:
-                    setattr(module, attr, hit[1])
-                except (AttributeError, TypeError):
-                    pass
-        if name == "torch" and self.patterns and self.mode_class is None:
-            self.setup_mode(module)
-
-    def setup_mode(self, torch):
-        torch.set_num_threads(1)
-        self.mode_class = dispatch_mode(self.patterns)
-        # The first use of a dispatch mode imports torch._dynamo (seconds): do it now.
-        with self.mode_class():
-            torch.ones(2, dtype=torch.float64) + 1
-
-
-class _Watch:
-    """Meta path hook: wraps the forbidden functions of a module of interest once it has run."""
-
-    _loaders = ("SourceFileLoader", "SourcelessFileLoader", "ExtensionFileLoader")
-
-    def __init__(self, tripwires):
-        self.tripwires = tripwires
-
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] not in self.tripwires.tops:
-            return None
-        spec = None
-        for finder in sys.meta_path:
-            if finder is self or isinstance(finder, (_Refuse, _Watch)) or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(name, path, target)
-            if spec is not None:
-                break
-        loader = getattr(spec, "loader", None)
-        if loader is None or type(loader).__name__ not in self._loaders:
-            return spec
-        original = loader.exec_module
-        tripwires = self.tripwires
-
-        def exec_module(module):
-            original(module)
-            tripwires.wrap_module(module)
-
-        loader.exec_module = exec_module
-        return spec
-
-
-class _Refuse:
-    """A meta path finder that refuses some modules to student code (see forbidden.BLOCKED)."""
-
-    def __init__(self, names):
-        self.names = set(names)
-
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in self.names:
-            raise ImportError(f"{name} is not available to a submission while it is graded")
-        return None
-
-
-def refuse_modules(names):
-    names = {n.split(".")[0] for n in names}
-    if not names:
-        return
-    for loaded in list(sys.modules):
-        if loaded.split(".")[0] in names:
-            del sys.modules[loaded]
-    sys.meta_path.insert(0, _Refuse(names))
-
-
-def dispatch_mode(patterns):
-    """A torch dispatch mode class that refuses the operators matching `patterns`."""
-    from torch.utils._python_dispatch import TorchDispatchMode
-
-    class Tripwire(TorchDispatchMode):
-        def __torch_dispatch__(self, func, types_, args=(), kwargs=None):
-            name = func._schema.name
-            if any(fnmatch.fnmatchcase(name, p) for p in patterns):
-                label = f"torch operator {name}"
-                STATE.hits.append(label)
-                raise ForbiddenCall(f"{label} is not allowed in this exercise")
-            return func(*args, **(kwargs or {}))
-
-    return Tripwire
-
-
-# ----------------------------------------------------------------------------- zygote
-
-
-def preload(modules):
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    loaded = []
-    for name in modules:
-        try:
-            importlib.import_module(name)
-            loaded.append(name)
-        except Exception:
-            pass
-    try:  # turns magics into Python in the student process (submissions.ipython_to_python)
-        submissions.ipython_to_python("%matplotlib inline")
-    except Exception:
-        pass
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.set_num_threads(1)
-        try:
-            torch.set_num_interop_threads(1)
-        except RuntimeError:
-            pass
-        torch.zeros(2, 2) @ torch.zeros(2, 2)
-    if "matplotlib.pyplot" in sys.modules:
-        plt = sys.modules["matplotlib.pyplot"]
-        fig = plt.figure()  # loads the font cache once, here, rather than in every child
-        fig.text(0.5, 0.5, "warm up")
-        fig.canvas.draw()
-        plt.close(fig)
-    return loaded
-
-
-def zygote(control_fd, config):
-    try:
-        confine._libc().prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: die with the grader
-    except Exception:
-        pass
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.environ.update(NVML_CHECK)
-    control = socket.socket(fileno=control_fd)
-    preload(config.get("preload", []))
-    blocked = config.get("blocked", [])
-    tripwires = Tripwires([e for e in config.get("forbidden", []) if e not in blocked])
-    refuse_modules(blocked)
-    children = set()
-    while True:
-        try:
-            data, fds = read_frame(control)
-        except (OSError, EOFError):
-            break
-        request = json.loads(data.decode())
-        op = request.get("op")
-        reply = {}
-        if op == "status":
-            reply = {
-                "cuda_initialised": cuda_initialised(),
-                "nvml_check": os.environ.get("PYTORCH_NVML_BASED_CUDA_CHECK"),
-                "torch": "torch" in sys.modules,
-            }
-        elif op == "fork" and cuda_initialised():
-            for fd in fds:
-                os.close(fd)
-            reply = {"error": "CUDA was initialised in the process that forks student processes"}
-        elif op == "fork":
-            pid = os.fork()
-            if pid == 0:
-                control.close()
-                code = 1
-                try:
-                    child(fds[0], request, tripwires, fds[1] if len(fds) > 1 else None)
-                    code = 0
-                finally:
-                    os._exit(code)
-            for fd in fds:
-                os.close(fd)
-            children.add(pid)
-            reply = {"pid": pid}
-        elif op in ("kill", "wait"):
-            pid = int(request["pid"])
-            if pid in children:
-                if op == "kill":
-                    for target in (-pid, pid):
-                        try:
-                            os.kill(target, signal.SIGKILL)
-                        except OSError:
-                            pass
-                _, status = os.waitpid(pid, 0)
-                children.discard(pid)
-                reply = {"status": describe_status(status)}
-            else:
-                reply = {"status": "unknown process"}
-        elif op == "exit":
-            break
-        write_frame(control, json.dumps(reply).encode())
-    for pid in children:
-        try:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        except OSError:
-            pass
-
-
-FRAME = "!I"
-
-
-def write_frame(sock, data, fds=()):
-    """Send a length-prefixed message on a stream socket, with file descriptors attached."""
-    import struct
-
-    frame = struct.pack(FRAME, len(data)) + data
-    if fds:
-        socket.send_fds(sock, [frame], list(fds))
-    else:
-        sock.sendall(frame)
-
-
-def read_frame(sock):
-    """(data, fds) of one message written by write_frame; EOFError when the peer has gone."""
-    import struct
-
-    head, fds, _, _ = socket.recv_fds(sock, 4, 8)
-    while 0 < len(head) < 4:
-        more = sock.recv(4 - len(head))
-        if not more:
-            break
-        head += more
-    if len(head) < 4:
-        raise EOFError("control socket closed")
-    (n,) = struct.unpack(FRAME, head)
-    data = b""
-    while len(data) < n:
-        more = sock.recv(n - len(data))
-        if not more:
-            raise EOFError("control socket closed")
-        data += more
-    return data, fds
-
-
-def describe_status(status):
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        try:
-            name = signal.Signals(sig).name
-        except ValueError:
-            name = str(sig)
-        return f"killed by {name}"
-    if os.WIFEXITED(status):
-        return f"exit status {os.WEXITSTATUS(status)}"
-    return f"status {status}"
-
-
-# ----------------------------------------------------------------------------- child
 
 
 class _Stub:
@@ -653,8 +283,8 @@ class Child:
                 enc.alias_of = lambda obj: _alias(obj, inputs)
                 tree["d"].append(["value", enc.encode(value)])
             blobs = enc.blobs
-            if sum(len(b) for b in blobs) > MAX_REPLY:
-                raise ValueError(f"it is larger than {MAX_REPLY // 2**20} MB")
+            if sum(len(b) for b in blobs) > MAX_REPLY_BYTES:
+                raise ValueError(f"it is larger than {MAX_REPLY_BYTES // 2**20} MB")
         except Exception as exc:  # MemoryError included
             tree = blobs = None
             failure = {
@@ -733,12 +363,9 @@ def _snapshot(x):
 
 
 def child(fd, request, tripwires, notebook_fd=None):
-    try:
-        confine._libc().prctl(1, signal.SIGKILL, 0, 0, 0)  # die with the zygote
-    except Exception:
-        pass
+    confine.die_with_parent()  # the zygote
     raw = b""
-    if notebook_fd is not None:  # bytes only (at most submissions.MAX_BYTES): parsed once confined
+    if notebook_fd is not None:  # bytes only (at most settings.MAX_NOTEBOOK_BYTES): parsed once confined
         try:
             raw = submissions.read_fd(notebook_fd)
         except submissions.Unreadable as exc:
@@ -835,7 +462,3 @@ def cuda_initialised():
     processes must not have: CUDA does not survive fork() (the children could not use the GPU)."""
     torch = sys.modules.get("torch")
     return bool(torch is not None and torch.cuda.is_initialized())
-
-
-if __name__ == "__main__":
-    zygote(int(sys.argv[1]), json.loads(sys.argv[2]))

@@ -15,7 +15,6 @@ answer key against every test, public and hidden, and fails if one fails), then 
 """
 
 import ast
-import hashlib
 import json
 import shutil
 import subprocess
@@ -25,7 +24,7 @@ from pathlib import Path
 
 import nbformat
 
-from .paths import AUTOGRADERS, CHECKS, EXERCISES, OTTER_VERSION, ROOT, checks_modules, master_path, student_path
+from ..paths import AUTOGRADERS, EXERCISES, OTTER_VERSION, checks_modules, master_path, student_path
 from .repository import raw_files_url
 
 # What the Gradescope image installs besides otter (Gradescope's own machines reach PyPI and
@@ -185,72 +184,3 @@ def generate(aid, exercises_root=EXERCISES, autograders=AUTOGRADERS):
             shutil.copytree(dist / "autograder" / "tests", out / aid / "tests")
             shutil.copy(dist / "autograder" / "exercise_checks.py", out / aid / "exercise_checks.py")
     return target
-
-
-def inputs_digest(aid):
-    """A digest of everything `generate(aid)` reads: the master, the checks, the generator, the
-    repository settings (_config.yml) and the pinned packages (otter's version among them)."""
-    digest = hashlib.sha256(aid.encode())
-    for path in [
-        master_path(aid),
-        *sorted(CHECKS.glob("*.py")),
-        Path(__file__),
-        ROOT / "_config.yml",
-        ROOT / "requirements.txt",
-    ]:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
-
-
-def cached_generation(aid, cache_root=AUTOGRADERS.parent / "generated"):
-    """A folder with exercises/<id>/ and autograder/<id>/ as `generate` writes them, reused
-    while inputs_digest(aid) is unchanged (otter assign takes half a minute an exercise)."""
-    folder = Path(cache_root) / aid / inputs_digest(aid)[:16]
-    if not (folder / "done").exists():
-        Path(cache_root).mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(prefix=f".{aid}-", dir=cache_root))
-        generate(aid, exercises_root=stage / "exercises", autograders=stage / "autograder")
-        (stage / "done").write_text(aid)
-        shutil.rmtree(folder.parent, ignore_errors=True)  # older digests of this exercise
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            stage.rename(folder)
-        except OSError:  # another process put it there first
-            shutil.rmtree(stage, ignore_errors=True)
-    return folder
-
-
-def install_generated(aid):
-    """`make notebooks` for one exercise: exercises/<id>/ and _build/autograder/ from the cached
-    generation (generated first if the inputs changed). Returns the student notebook's path."""
-    folder = cached_generation(aid)
-    target = student_path(aid)
-    shutil.rmtree(target.parent / "tests", ignore_errors=True)
-    for name, data in student_files(aid, folder / "exercises").items():
-        (target.parent / name).parent.mkdir(parents=True, exist_ok=True)
-        (target.parent / name).write_bytes(data)
-    AUTOGRADERS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(folder / "autograder" / f"{aid}-autograder.zip", AUTOGRADERS / f"{aid}-autograder.zip")
-    shutil.rmtree(AUTOGRADERS / aid, ignore_errors=True)
-    shutil.copytree(folder / "autograder" / aid, AUTOGRADERS / aid)
-    return target
-
-
-def student_files(aid, exercises_root=EXERCISES):
-    """{relative path: bytes} of everything in exercises_root/<id>/ that generate writes."""
-    folder = Path(exercises_root) / aid
-    paths = [student_path(aid, exercises_root), folder / "exercise_checks.py", *sorted(folder.glob("tests/*.py"))]
-    return {str(p.relative_to(folder)): p.read_bytes() for p in paths if p.exists()}
-
-
-def stale(aid):
-    """None if exercises/<id>/ holds what `generate` writes; else a one-line reason."""
-    committed = student_path(aid)
-    if not committed.exists():
-        return f"{committed}: missing; run `make notebooks`"
-    fresh, now = student_files(aid, cached_generation(aid) / "exercises"), student_files(aid)
-    for name in sorted(set(fresh) | set(now)):
-        if fresh.get(name) != now.get(name):
-            state = "missing" if name not in now else "not generated" if name not in fresh else "stale"
-            return f"{committed.parent / name}: {state} (differs from solutions/{aid}.ipynb); run `make notebooks`"
-    return None

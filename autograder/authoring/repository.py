@@ -10,7 +10,7 @@ import re
 import nbformat
 import yaml
 
-from .paths import ROOT
+from ..paths import ROOT
 
 INSTALL_RE = re.compile(r'"cnn-course @ git\+[^"]*"')
 

@@ -1,0 +1,214 @@
+"""Grading one submission: the grader's side.
+
+A `Worker` loads an assignment's hidden tests once (otter's exception-based test files), starts
+a warm zygote (engine.student) and grades submissions one after another. For each
+submission it forks a student process from the zygote, which runs the submission's code cells.
+Then it runs every test case here, in the grader, passing it *proxies* instead of the student's
+functions: calling a proxy sends the arguments to the student process, which runs the student's
+function and sends back the result (decoded safely: engine.wire), the inputs the function
+changed in place (copied back into the test's own arrays, so that "inputs not modified" checks
+work as in a notebook), and the forbidden functions it tried.
+
+Student code therefore never sees a test, an expected value or a comparison, and cannot reach
+the verdict: replacing otter's test runner, numpy or torch in the student process changes
+nothing here. What a submission can do is bounded per call and per statement:
+
+- a call that does not return within `call_timeout` fails its test; the student process is
+  killed and restarted (re-running the cells) for the next test, and that function is not called
+  again (its other tests fail at once, so a loop costs one timeout, not one per test);
+- a statement of a cell that does not finish within `cell_timeout`, or that ends the process
+  (os._exit, a crash), is skipped with the rest of its cell on a restart, as if the cell had been
+  interrupted; its notebook's other cells still count;
+- all of a submission (its cells and every test) has one wall-clock budget,
+  `submission_timeout`, kept by the grader: when it runs out the process is stopped and the
+  remaining tests fail. Progress reports from the student process only ever move forward
+  through the notebook's real statements, so resending them extends nothing;
+- questions whose name ends in `_gpu` are graded only where the grader sees a CUDA GPU, in a
+  student process of their own: the only one that Landlock lets at the GPU's device nodes.
+
+CUDA does not survive fork(): a process that has initialised it cannot give its children a
+working GPU. So no process that forks a student process touches CUDA: the zygote imports torch
+but never initialises CUDA (and refuses to fork if it has), and the grader looks for a GPU
+through NVML (PYTORCH_NVML_BASED_CUDA_CHECK=1), which does not initialise CUDA either. The
+worker itself may use CUDA in the GPU questions' tests: it starts the zygote with fork+exec.
+
+The grader never reads the submission's file itself: it hands the student process a
+descriptor, and that process parses the notebook and its code (confined) and reports what it
+found before any submission code runs. A result that shares memory with an argument comes back
+as the test's own argument (or a view of it): see wire.Decoder.alias.
+"""
+
+import os
+import shutil
+import stat
+import sys
+import tempfile
+from pathlib import Path
+
+from ..results import CaseOutcome, QuestionOutcome, SubmissionOutcome
+from . import confine
+from .calls import describe_failure
+from .clock import Clock
+from .session import Session
+from .testfiles import load_test_files, parameters, question_functions
+from .zygote import Zygote
+
+
+class Worker:
+    """Grades submissions of one assignment, one at a time. config: see engine.batch.worker_config."""
+
+    def __init__(self, config):
+        self.config = config
+        scratch = config.get("scratch")  # the command's own folder for this run (engine.batch.make_scratch)
+        self.scratch = tempfile.mkdtemp(prefix="worker-" if scratch else "grading-", dir=scratch)
+        os.chmod(self.scratch, 0o711)  # a student process that runs as `nobody` must reach its folder
+        self.zygote = Zygote(config, self.scratch)
+        self.zygote.start()  # it warms up while this process loads the tests
+        self.test_files = load_test_files(config["tests"])
+        self.gpu = self.detect_gpu() if config.get("gpu", "auto") == "auto" else bool(config["gpu"])
+        names = set().union(*(parameters(tf) for tf in self.test_files))
+        # the names the tests take as parameters ("*" when a test asks for the whole `env`)
+        self.names = "*" if "env" in names else sorted(names)
+        self.questions = {tf.name: question_functions(tf) for tf in self.test_files}
+
+    @staticmethod
+    def detect_gpu():
+        """Whether torch sees a CUDA GPU, asked through NVML: CUDA is not initialised here."""
+        os.environ.update(confine.NVML_CHECK)
+        try:
+            import torch
+
+            return bool(torch.cuda.is_available())
+        except Exception:
+            return False
+
+    def device_ok(self, device):
+        return self.gpu and str(device).startswith("cuda")
+
+    def grade_submission(self, name, path):
+        """Grade one submission: its row name and the path of its file (a regular file, opened
+        without following a symbolic link)."""
+        started = Clock.real()
+        outcome = SubmissionOutcome(name)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError as e:
+            outcome.unreadable = f"cannot open the file ({e.strerror})"
+            return outcome
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                outcome.unreadable = "not a regular file"
+                return outcome
+            return self._grade_questions(outcome, fd, started)
+        finally:
+            os.close(fd)
+
+    def _grade_questions(self, outcome, fd, started):
+        from otter.test_files.abstract_test import TestCaseResult
+
+        session = Session(self, outcome, fd, self.names)
+        try:
+            session.start()
+            if outcome.unreadable:
+                return outcome
+            found = (session.notebook or {}).get("static")
+            static = {}
+            for question, messages in (found if isinstance(found, dict) else {}).items():
+                if isinstance(messages, list):
+                    static[str(question)] = [str(m)[:300] for m in messages[:20]]
+            for tf in self.test_files:
+                if tf.name.endswith("_gpu") and not self.gpu:
+                    outcome.questions.append(QuestionOutcome(tf.name, 0, tf.possible, gpu_skipped=True))
+                    continue
+                session.use_gpu(tf.name.endswith("_gpu"))
+                session.hits = []
+                for value in session.environment().values():  # what the tests' expect_allowed reports
+                    if getattr(value, "_grading_session", None) is session:
+                        value.forbidden_uses = list(static.get(tf.name, []))
+                cases, results = [], []
+                for tc in tf.test_cases:
+                    env = session.environment()
+                    t0 = Clock.real()
+                    try:
+                        tc.body.call_func(env)
+                        passed, message = True, ""
+                    except Exception as exc:
+                        passed, message = False, describe_failure(exc)
+                    seconds = Clock.real() - t0
+                    cases.append(
+                        CaseOutcome(tc.body.test_func.__name__, tc.hidden, passed, tc.points, message, seconds)
+                    )
+                    results.append(TestCaseResult(test_case=tc, message=message, passed=passed))
+                tf.test_case_results = results
+                tf._score = None
+                forbidden = list(static.get(tf.name, []))
+                for hit in dict.fromkeys(session.hits):
+                    forbidden.append(f"a graded call used {hit}, which this exercise forbids")
+                score = 0 if forbidden else tf.score
+                outcome.questions.append(QuestionOutcome(tf.name, score, tf.possible, cases, forbidden=forbidden))
+                if forbidden:
+                    outcome.notes.append(f"forbidden function in {tf.name}")
+        finally:
+            session.close()
+            session.callbacks.clear()
+            outcome.seconds = Clock.real() - started
+        return outcome
+
+    def close(self):
+        self.zygote.close()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def peak_mb():
+    """This process's peak resident memory so far, in MB (its children not counted).
+
+    On Linux it is VmHWM, the high-water mark of this process's own address space. Not
+    ru_maxrss: Linux keeps that across execve, so a grader started by a large process (a test
+    runner holding torch) would report its parent's peak as its own.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    import resource
+
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(kb / 1024) if sys.platform.startswith("linux") else int(kb / 2**20)
+
+
+def worker_main(conn, config):
+    """Entry point of a worker process: (name, path) jobs in, SubmissionOutcome out."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    confine.die_with_parent()  # the command
+    confine.not_dumpable()
+    Clock.install()
+    try:
+        worker = Worker(config)
+    except BaseException as e:
+        conn.send(("failed", f"{type(e).__name__}: {e}"))
+        return
+    conn.send(("ready", {"gpu": worker.gpu}))
+    try:
+        while True:
+            job = conn.recv()
+            if job is None:
+                break
+            name, path = job
+            try:
+                result = worker.grade_submission(name, path)
+            except Exception as e:
+                import traceback
+
+                result = SubmissionOutcome(
+                    name, notes=[f"grader error: {type(e).__name__}: {e}"[:200]], log=[traceback.format_exc()]
+                )
+            result.grader_mb = peak_mb()
+            conn.send(("done", result))
+    except (EOFError, OSError):
+        pass
+    finally:
+        worker.close()
