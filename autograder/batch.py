@@ -643,6 +643,7 @@ def grade_folder(
     earlier run into `out`, unchanged and with nothing else changed, are taken from
     `out/cache/` (autograder.cache) unless `force`."""
     started = time.monotonic()
+    confine.not_dumpable()  # its environment and memory: out of reach through /proc, as the workers'
     root_warning = check_root(allow_root)
     if root_warning:
         print(root_warning, file=stream or sys.stderr)
