@@ -344,9 +344,12 @@ def no_root(workdir, needed):
 
 def unclosed(applied):
     """Entries for the grading log on what this process could still reach (after the layers
-    `applied`): its environment, and other processes' /proc files where no Landlock hides them
-    and the process is root (other processes of root's are readable by uid 0)."""
+    `applied`): its environment; sockets, threads and signals where no seccomp filter refuses
+    them (not Linux, not x86_64 or aarch64); other processes' /proc files where no Landlock
+    hides them and the process is root (other processes of root's are readable by uid 0)."""
     notes = [environment_note()]
+    if not any(str(a).startswith("seccomp") for a in applied):
+        notes.append("WARNING: no seccomp: sockets, threads, signals not refused")
     if sys.platform.startswith("linux") and not any("Landlock" in a for a in applied):
         if os.geteuid() == 0:
             notes.append("WARNING: /proc of other processes readable (root, no Landlock)")
