@@ -151,9 +151,9 @@ def test_student_process_is_confined(hostile_run):
     log = (hostile_run["out"] / "grading.log").read_text()
     assert "student process: limits" in log
     if sys.platform.startswith("linux"):
-        from autograder.engine import confine
+        from autograder.engine import landlock
 
-        if confine.landlock_abi() >= 1:
+        if landlock.landlock_abi() >= 1:
             assert "Landlock" in log
         assert "seccomp" in log
 

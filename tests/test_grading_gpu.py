@@ -10,14 +10,14 @@ import textwrap
 import pytest
 
 from autograder.authoring.prepared import prepared_tests
-from autograder.engine import confine
+from autograder.engine import confine, landlock
 from autograder.engine.batch import Assignment, worker_config
 from autograder.engine.worker import Worker
 from autograder.engine.zygote import Zygote
 from autograder.paths import ROOT
 from autograder.settings import GradingSettings
 
-LINUX_LANDLOCK = sys.platform.startswith("linux") and confine.landlock_abi() >= 1
+LINUX_LANDLOCK = sys.platform.startswith("linux") and landlock.landlock_abi() >= 1
 
 
 def gpu_worker_config():
@@ -88,23 +88,23 @@ def test_gpu_rules_name_exactly_what_cuda_needs(monkeypatch):
             else (["/proc/driver/nvidia"] if "proc" in pattern else real_glob(pattern))
         ),
     )
-    rules = dict(confine.gpu_rules(confine._FS_ABI1 | confine._FS_TRUNCATE | confine._FS_IOCTL_DEV))
-    rw_ioctl = confine._FS_READ_FILE | confine._FS_WRITE_FILE | confine._FS_IOCTL_DEV
+    rules = dict(landlock.gpu_rules(landlock._FS_ABI1 | landlock._FS_TRUNCATE | landlock._FS_IOCTL_DEV))
+    rw_ioctl = landlock._FS_READ_FILE | landlock._FS_WRITE_FILE | landlock._FS_IOCTL_DEV
     assert {p for p, r in rules.items() if r == rw_ioctl} == set(nodes), "no other /dev/nvidia* node"
-    assert rules["/proc/driver/nvidia"] == confine._FS_READ_FILE | confine._FS_READ_DIR
-    assert rules[f"/proc/{os.getpid()}/task"] == confine._FS_WRITE_FILE
+    assert rules["/proc/driver/nvidia"] == landlock._FS_READ_FILE | landlock._FS_READ_DIR
+    assert rules[f"/proc/{os.getpid()}/task"] == landlock._FS_WRITE_FILE
     assert len(rules) == len(nodes) + 2
     # A ruleset that does not handle IOCTL_DEV (Landlock ABI < 5) gets no such right.
-    assert all(not r & confine._FS_IOCTL_DEV for _, r in confine.gpu_rules(confine._FS_ABI1))
+    assert all(not r & landlock._FS_IOCTL_DEV for _, r in landlock.gpu_rules(landlock._FS_ABI1))
 
 
 CONFINED = textwrap.dedent(
     """
     import mmap, os, sys, tempfile, threading
-    from autograder.engine import confine
+    from autograder.engine import confine, landlock, seccomp
     workdir = tempfile.mkdtemp()
-    print(confine.landlock(workdir, confine.readable_roots(), gpu=sys.argv[1] == "gpu"))
-    print(confine.seccomp())
+    print(landlock.restrict(workdir, confine.readable_roots(), gpu=sys.argv[1] == "gpu"))
+    print(seccomp.install())
     # What CUDA does to name its threads: pthread_setname_np on another thread of the process
     # writes /proc/self/task/<tid>/comm (for the calling thread itself glibc uses prctl).
     import ctypes
@@ -149,9 +149,9 @@ def test_missing_landlock_is_explained(monkeypatch):
 
     monkeypatch.setattr(confine, "_libc", lambda: NoLandlock())
     monkeypatch.setattr(ctypes, "get_errno", lambda: 38)
-    monkeypatch.setattr(confine, "_gvisor", lambda: True)
-    if sys.platform.startswith("linux") and confine.platform.machine() in ("x86_64", "aarch64"):
-        why = confine.landlock_missing()
+    monkeypatch.setattr(landlock, "_gvisor", lambda: True)
+    if sys.platform.startswith("linux") and landlock.platform.machine() in ("x86_64", "aarch64"):
+        why = landlock.landlock_missing()
         assert "landlock_create_ruleset with ENOSYS" in why and "gVisor" in why, why
 
 

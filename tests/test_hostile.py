@@ -23,7 +23,7 @@ import nbformat
 import pytest
 from conftest import ROOT_PROBLEM, grade_argv, run_grade
 
-from autograder.engine import confine
+from autograder.engine import landlock
 from autograder.paths import ROOT
 
 LIMITS = ["--timeout", "4", "--cell-timeout", "3", "--memory", "1024"]
@@ -354,7 +354,7 @@ def test_root_without_a_reachable_python_refuses_in_one_line(tmp_path, tests_dir
 
 def test_only_four_device_nodes_and_the_scratch_quota(hostile):
     assert not Path("/dev/shm/hostile-probe").exists(), "a submission wrote into /dev/shm"
-    if confine.landlock_abi() < 1:
+    if landlock.landlock_abi() < 1:
         pytest.skip("skipped: no Landlock on this kernel, device nodes are not confined")
     assert_full(hostile["rows"]["devices"], "q1")
     assert_full(hostile["rows"]["disk_quota"], "q1")

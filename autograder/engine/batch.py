@@ -25,7 +25,7 @@ from .. import forbidden as forbidden_lists
 from ..results import GradingError, GradingRun, Question, QuestionOutcome, SubmissionOutcome
 from ..settings import MAX_NOTEBOOK_BYTES, MAX_REPLY_BYTES, WORKER_GRACE_SECONDS, GradingSettings
 from ..submissions import submissions_in
-from . import confine
+from . import confine, landlock
 from .cache import Cache, file_key, run_key
 from .pool import Pool
 from .testfiles import question_table
@@ -131,6 +131,7 @@ def grade_folder(
     by an earlier run into the same cache, unchanged and with nothing else changed, are taken
     from it (unless the cache was opened with force)."""
     started = time.monotonic()
+    confine.not_dumpable()  # its environment and memory: out of reach through /proc, as the workers'
     stream = stream or sys.stderr
     files = submissions_in(folder)
     root_warning = check_root(settings.allow_root)
@@ -225,7 +226,7 @@ def _grade(assignment, files, settings, cache, scratch, progress):
     warnings = []
     applied = [o.protections for o in ordered if o.protections]
     if applied and not any("Landlock" in p for ps in applied for p in ps):
-        why = confine.landlock_missing()
+        why = landlock.landlock_missing()
         warnings.append(
             "WARNING: no Landlock on this machine"
             + (f" ({why})" if why else "")

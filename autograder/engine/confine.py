@@ -1,33 +1,41 @@
-"""Confining a student process (Linux; best effort elsewhere).
+"""Confining a student process (Linux; best effort elsewhere): the environment, limits, root and
+capabilities here; Landlock in landlock.py; seccomp in seccomp.py.
 
 Applied by the student process to itself, after the fork and before any student code runs.
 Each layer that the operating system offers is used; what was applied is reported back to the
-grader and written to the grading log.
+grader and written to the grading log (and so is what could not be closed).
 
+- the environment: the process that forks student processes is started with
+  `student_environment` (an allow-list: fixed values, the locale, where Python and CUDA are),
+  never with the grader's environment, which holds the instructor's tokens;
 - resource limits: address space (memory), CPU seconds, file size, no core files;
 - when running as root (Gradescope, Docker): the scratch folder becomes a tmpfs of fixed size
   in a mount namespace of its own (the total disk quota), then the process switches to the
   unprivileged user `nobody`; `root_problem` tells the grader beforehand when that cannot work
   (an interpreter under a folder `nobody` cannot enter, such as pyenv's /root), and the grader
-  refuses to run student code as root unless told to;
+  refuses to run student code as root unless told to; root kept or not, every capability set
+  is emptied (`no_root`: bounding, ambient, effective, permitted, inheritable);
 - Landlock (Linux >= 5.13): the process may read only the Python installation and system
-  folders, open only the device nodes of `device_rules` (null, zero, random, urandom), and write
-  only its own scratch folder: the repository (answer keys in solutions/, hidden tests in
-  _build/), the grader's files and /dev/shm are out of reach; from Linux 6.12 it also
-  cannot signal processes outside its sandbox (the grader), and cannot open TCP connections;
-- seccomp (Linux, x86_64 and aarch64): no new processes (fork, exec), no kill/ptrace of other
-  processes, no leaving its process group, no namespaces (ioctl, mmap and memfd_create, which
-  CUDA needs, stay allowed);
+  folders, of /proc only its own /proc/<pid> and a few system files (`proc_rules`: not the
+  environment of another process), open only the device nodes of `device_rules` (null, zero,
+  random, urandom), and write only its own scratch folder: the repository (answer keys in
+  solutions/, hidden tests in _build/), the grader's files and /dev/shm are out of reach; from
+  Linux 6.12 it also cannot signal processes outside its sandbox (the grader), and cannot open
+  TCP connections;
+- seccomp (Linux, x86_64 and aarch64; rules by syscall name, `DENIED`): no new processes (fork,
+  exec), no threads (except where CUDA needs them), no kill/ptrace of other processes, no
+  leaving its process group, no namespaces or mounts, no socket of any family and no sending to
+  an address (the channel inherited from the grader stays usable); ioctl, mmap and
+  memfd_create, which CUDA needs, stay allowed;
 - for a process that grades GPU questions (and only for it), Landlock also lets CUDA at the
-  NVIDIA device nodes and driver files (`gpu_rules`), and the memory limit is on the data
+  NVIDIA device nodes and driver files (`gpu_rules`), threads are allowed (engine.student.tripwires
+  runs each under the trap on forbidden operators), and the memory limit is on the data
   segment instead of the address space, which CUDA reserves by the tens of gigabytes.
 """
 
 import ctypes
 import os
-import platform
 import resource
-import struct
 import sys
 import sysconfig
 
@@ -103,6 +111,24 @@ def reachable_by_others(path):
         except OSError:
             return False
         path = parent
+
+
+def readable_roots():
+    """Folders a Python process needs to read: the interpreter, its libraries, the system."""
+    roots = {
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        sys.base_exec_prefix,
+        os.path.dirname(os.path.realpath(sys.executable)),
+    }
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        path = sysconfig.get_paths().get(key)
+        if path:
+            roots.add(path)
+    roots.update(p for p in sys.path if p and ("site-packages" in p or "dist-packages" in p))
+    roots.update(["/usr", "/lib", "/lib64", "/lib32", "/etc", "/opt/conda", "/proc", "/sys", "/bin", "/sbin"])
+    return sorted(r for r in roots if r and os.path.exists(r))
 
 
 def root_problem():
@@ -200,319 +226,163 @@ def drop_root(workdir, needed):
     return f"uid {uid}"
 
 
-# ----------------------------------------------------------------------------- Landlock
+# ----------------------------------------------------------------------------- environment
 
-_FS_EXECUTE = 1 << 0
-_FS_WRITE_FILE = 1 << 1
-_FS_READ_FILE = 1 << 2
-_FS_READ_DIR = 1 << 3
-_FS_ABI1 = (1 << 13) - 1
-_FS_REFER = 1 << 13
-_FS_TRUNCATE = 1 << 14
-_FS_IOCTL_DEV = 1 << 15
-_NET_BIND_TCP = 1 << 0
-_NET_CONNECT_TCP = 1 << 1
-_SCOPE_ABSTRACT_UNIX = 1 << 0
-_SCOPE_SIGNAL = 1 << 1
-_SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446
-_FILE_RIGHTS = _FS_EXECUTE | _FS_WRITE_FILE | _FS_READ_FILE | _FS_TRUNCATE | _FS_IOCTL_DEV
-
-
-def landlock_abi():
-    if not sys.platform.startswith("linux") or platform.machine() not in ("x86_64", "aarch64"):
-        return 0
-    libc = _libc()
-    abi = libc.syscall(_SYS_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
-    return max(abi, 0)
-
-
-def readable_roots():
-    """Folders a Python process needs to read: the interpreter, its libraries, the system."""
-    roots = {
-        sys.prefix,
-        sys.base_prefix,
-        sys.exec_prefix,
-        sys.base_exec_prefix,
-        os.path.dirname(os.path.realpath(sys.executable)),
-    }
-    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-        path = sysconfig.get_paths().get(key)
-        if path:
-            roots.add(path)
-    roots.update(p for p in sys.path if p and ("site-packages" in p or "dist-packages" in p))
-    roots.update(["/usr", "/lib", "/lib64", "/lib32", "/etc", "/opt/conda", "/proc", "/sys", "/bin", "/sbin"])
-    return sorted(r for r in roots if r and os.path.exists(r))
+# The whole environment of the process that forks student processes (and so of every student
+# process): never the grader's own, which holds whatever the instructor's shell holds (an LMS
+# token, cloud credentials, SSH_AUTH_SOCK). Fixed values; the locale and a few paths of this
+# machine's installation come from the grader's environment, checked to be only that.
+FIXED_ENVIRONMENT = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    # one thread each: numpy's BLAS, OpenMP, torch (a CPU student process may not start threads)
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "VECLIB_MAXIMUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+    "MPLBACKEND": "Agg",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONNOUSERSITE": "1",
+    # torch.cuda.is_available() asks NVML instead of initialising CUDA (which would not survive fork)
+    "PYTORCH_NVML_BASED_CUDA_CHECK": "1",
+}
+LOCALE_VARIABLES = ("LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "LC_TIME", "LC_COLLATE",
+                    "LC_MONETARY", "LC_MESSAGES")  # fmt: skip
+# Lists of absolute paths, as the grader has them: where Python, its packages and CUDA's
+# libraries are (PYTHONPATH: the grader's package first).
+PATH_VARIABLES = ("PYTHONPATH", "PYTHONHOME", "LD_LIBRARY_PATH", "CUDA_HOME")
+# Other settings passed on when their value has this form.
+SETTING_VARIABLES = {"CUDA_VISIBLE_DEVICES": r"[A-Za-z0-9,:-]{0,200}", "TZ": r"[A-Za-z0-9_/:+,.-]{0,64}"}
+# Where the process may write: its scratch folder (each student process sets its own).
+SCRATCH_VARIABLES = ("HOME", "TMPDIR", "MPLCONFIGDIR")
+# Names that the libraries loaded before student code set for themselves (never taken from the
+# grader): torch's compiler cache (under TMPDIR) and its lazy loading of CUDA modules.
+LIBRARY_VARIABLES = ("TORCHINDUCTOR_CACHE_DIR", "CUDA_MODULE_LOADING")
+# Every name a student process's environment may hold.
+STUDENT_ENVIRONMENT = frozenset(
+    [*FIXED_ENVIRONMENT, *LOCALE_VARIABLES, *PATH_VARIABLES, *SETTING_VARIABLES, *SCRATCH_VARIABLES]
+    + [*LIBRARY_VARIABLES]
+)
+_LOCALE_VALUE = r"[A-Za-z0-9_.@:-]{1,64}"
 
 
-def exposed(hidden, read_only):
-    """The paths of `hidden` that lie beneath a folder of `read_only` (readable despite Landlock)."""
-    out = []
-    for h in hidden:
-        real = os.path.realpath(h)
-        for root in read_only:
-            root = os.path.realpath(root)
-            if real == root or real.startswith(root.rstrip("/") + "/"):
-                out.append(h)
-                break
-    return out
-
-
-def landlock_missing():
-    """Why Landlock is not there, in a few words (for the grading log), or None when it is."""
-    if not sys.platform.startswith("linux"):
-        return f"not Linux ({sys.platform})"
-    if platform.machine() not in ("x86_64", "aarch64"):
-        return f"not supported on {platform.machine()} here"
-    libc = _libc()
-    abi = libc.syscall(_SYS_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
-    if abi >= 1:
-        return None
-    import errno
-
-    name = errno.errorcode.get(ctypes.get_errno(), str(ctypes.get_errno()))
-    sandbox = " (gVisor has no Landlock)" if _gvisor() else ""
-    return f"the kernel ({platform.release()}) refuses landlock_create_ruleset with {name}{sandbox}"
-
-
-def _gvisor():
-    """Whether this process runs under gVisor (its kernel log opens with 'Starting gVisor')."""
-    try:
-        with open("/proc/self/cgroup") as f:
-            cgroup = f.read()
-    except OSError:
-        cgroup = ""
-    try:
-        import subprocess
-
-        log = subprocess.run(["dmesg"], capture_output=True, text=True, timeout=5).stdout
-    except Exception:
-        log = ""
-    return "gVisor" in log or "gvisor" in cgroup
-
-
-def gpu_rules(fs):
-    """Landlock rules [(path, rights)] that CUDA needs, for a process that grades GPU questions:
-    read, write and ioctl on /dev/nvidiactl, /dev/nvidia-uvm, /dev/nvidia-uvm-tools and
-    /dev/nvidiaN; read beneath /proc/driver/nvidia*; writes to the threads' names,
-    /proc/self/task/*/comm (CUDA names its threads). `fs`: the rights the ruleset handles."""
-    import glob
+def _paths(value):
+    """The absolute paths of a path list (others dropped: a path variable carries nothing else)."""
     import re
 
-    device = _FS_READ_FILE | _FS_WRITE_FILE | _FS_IOCTL_DEV
-    nodes = ["/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools"]
-    nodes += sorted(p for p in glob.glob("/dev/nvidia*") if re.fullmatch(r"/dev/nvidia\d+", p))
-    rules = [(p, device & fs) for p in nodes if os.path.exists(p)]
-    rules += [(p, (_FS_READ_FILE | _FS_READ_DIR) & fs) for p in sorted(glob.glob("/proc/driver/nvidia*"))]
-    rules.append((f"/proc/{os.getpid()}/task", _FS_WRITE_FILE & fs))
-    return rules
+    entries = (value or "").split(os.pathsep)
+    return [p for p in entries if p.startswith("/") and re.fullmatch(r"[^\x00-\x1f]{1,4096}", p)]
 
 
-def device_rules():
-    """[(device node, Landlock rights)]: the only files under /dev that a student process may
-    open. Reading null, zero, random and urandom; writing null (it keeps nothing). Nothing else:
-    not /dev/shm (memory outside the process's limits), not terminals. (A process that grades
-    GPU questions also gets `gpu_rules`.) The place to extend for other devices."""
-    rules = [("/dev/null", _FS_READ_FILE | _FS_WRITE_FILE)]
-    rules += [(f"/dev/{name}", _FS_READ_FILE) for name in ("zero", "random", "urandom")]
-    return rules
+def student_environment(scratch, python_path=(), environ=None):
+    """The environment (a new dict) of the process that forks student processes: the names of
+    STUDENT_ENVIRONMENT only, built from FIXED_ENVIRONMENT, scratch (HOME, TMPDIR, MPLCONFIGDIR),
+    python_path (entries put first in PYTHONPATH) and, from `environ` (the grader's,
+    os.environ by default), the locale, the paths of PATH_VARIABLES and the settings of
+    SETTING_VARIABLES where their values have the expected form. Nothing else of `environ`."""
+    import re
+
+    environ = os.environ if environ is None else environ
+    env = dict(FIXED_ENVIRONMENT)
+    env.update({name: str(scratch) for name in SCRATCH_VARIABLES})
+    for name in LOCALE_VARIABLES:
+        if re.fullmatch(_LOCALE_VALUE, environ.get(name, "")):
+            env[name] = environ[name]
+    env.setdefault("LANG", "C.UTF-8")
+    for name in PATH_VARIABLES:
+        paths = _paths(environ.get(name))
+        if name == "PYTHONPATH":
+            paths = list(dict.fromkeys([str(p) for p in python_path] + paths))
+        if paths:
+            env[name] = os.pathsep.join(paths)
+    for name, form in SETTING_VARIABLES.items():
+        if name in environ and re.fullmatch(form, environ[name]):
+            env[name] = environ[name]
+    return env
 
 
-def landlock(workdir, read_only, gpu=False):
-    """Restrict file access: read (and execute) beneath `read_only`, everything beneath workdir,
-    the device nodes of `device_rules`, and with gpu=True what CUDA needs (`gpu_rules`). Returns a description of what
-    was applied, or None when Landlock is unavailable."""
-    abi = landlock_abi()
-    if abi < 1:
-        return None
-    fs = _FS_ABI1
-    if abi >= 2:
-        fs |= _FS_REFER
-    if abi >= 3:
-        fs |= _FS_TRUNCATE
-    if abi >= 5:
-        fs |= _FS_IOCTL_DEV
-    net = (_NET_BIND_TCP | _NET_CONNECT_TCP) if abi >= 4 else 0
-    scoped = (_SCOPE_ABSTRACT_UNIX | _SCOPE_SIGNAL) if abi >= 6 else 0
-    if abi >= 6:
-        attr = struct.pack("QQQ", fs, net, scoped)
-    elif abi >= 4:
-        attr = struct.pack("QQ", fs, net)
-    else:
-        attr = struct.pack("Q", fs)
-    libc = _libc()
-    buf = ctypes.create_string_buffer(attr, len(attr))
-    ruleset = libc.syscall(_SYS_CREATE_RULESET, buf, ctypes.c_size_t(len(attr)), ctypes.c_uint32(0))
-    if ruleset < 0:
-        return None
+def environment_note(environ=None):
+    """What the grading log says of this process's environment (one entry of the protections)."""
+    environ = os.environ if environ is None else environ
+    extra = sorted(set(environ) - STUDENT_ENVIRONMENT)
+    if extra:
+        return f"WARNING: environment not allow-listed ({', '.join(extra)[:40]})"
+    return f"environment: {len(environ)} allow-listed variables"
+
+
+# ----------------------------------------------------------------------------- capabilities
+
+PR_CAPBSET_DROP = 24
+PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
+_CAPABILITY_VERSION_3 = 0x20080522
+
+
+def capabilities():
+    """{"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"}: this process's capability sets (Linux)."""
+    sets = {}
     try:
-        read = _FS_EXECUTE | _FS_READ_FILE | _FS_READ_DIR
-        rules = [(p, read) for p in read_only] + [(workdir, fs)] + [(p, r & fs) for p, r in device_rules()]
-        rules += gpu_rules(fs) if gpu else []
-        for path, rights in rules:
-            try:
-                fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
-            except OSError:
-                continue
-            try:
-                if not os.path.isdir(path):
-                    rights &= _FILE_RIGHTS
-                rights &= fs
-                rule = struct.pack("=Qi", rights, fd)
-                rbuf = ctypes.create_string_buffer(rule, len(rule))
-                if libc.syscall(_SYS_ADD_RULE, ruleset, ctypes.c_int(1), rbuf, ctypes.c_uint32(0)) < 0:
-                    raise OSError(ctypes.get_errno(), f"landlock_add_rule({path})")
-            finally:
-                os.close(fd)
-        ul = ctypes.c_ulong
-        if libc.prctl(PR_SET_NO_NEW_PRIVS, ul(1), ul(0), ul(0), ul(0)) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(NO_NEW_PRIVS)")
-        if libc.syscall(_SYS_RESTRICT_SELF, ruleset, ctypes.c_uint32(0)) < 0:
-            raise OSError(ctypes.get_errno(), "landlock_restrict_self")
-    finally:
-        os.close(ruleset)
-    parts = [f"Landlock ABI {abi}: files"]
-    if gpu:
-        parts.append("NVIDIA devices")
-    if net:
-        parts.append("TCP")
-    if scoped:
-        parts.append("signals")
-    return ", ".join(parts)
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Cap"):
+                    name, value = line.split(":")
+                    sets[name] = int(value, 16)
+    except (OSError, ValueError):
+        pass
+    return sets
 
 
-# ----------------------------------------------------------------------------- seccomp
-
-_ARCH = {
-    "x86_64": dict(
-        audit=0xC000003E,
-        x32=True,
-        clone=56,
-        clone3=435,
-        deny=[
-            57,
-            58,
-            59,
-            322,  # fork, vfork, execve, execveat
-            62,
-            200,
-            234,
-            129,
-            297,  # kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo
-            424,
-            434,
-            438,  # pidfd_send_signal, pidfd_open, pidfd_getfd
-            101,
-            310,
-            311,  # ptrace, process_vm_readv, process_vm_writev
-            112,
-            109,  # setsid, setpgid
-            272,
-            308,
-            165,
-            166,  # unshare, setns, mount, umount2
-            321,
-            298,
-            323,
-            425,
-            426,
-            427,  # bpf, perf_event_open, userfaultfd, io_uring_*
-            250,
-            248,
-            249,  # keyctl, add_key, request_key
-            169,
-            246,
-            175,
-            176,
-            313,  # reboot, kexec_load, init_module, delete_module, finit_module
-        ],
-    ),
-    "aarch64": dict(
-        audit=0xC00000B7,
-        x32=False,
-        clone=220,
-        clone3=435,
-        deny=[
-            221,
-            281,  # execve, execveat
-            129,
-            130,
-            131,
-            138,
-            240,  # kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo
-            424,
-            434,
-            438,  # pidfd_send_signal, pidfd_open, pidfd_getfd
-            117,
-            270,
-            271,  # ptrace, process_vm_readv, process_vm_writev
-            157,
-            154,  # setsid, setpgid
-            97,
-            268,
-            40,
-            39,  # unshare, setns, mount, umount2
-            280,
-            241,
-            282,
-            425,
-            426,
-            427,  # bpf, perf_event_open, userfaultfd, io_uring_*
-            219,
-            217,
-            218,  # keyctl, add_key, request_key
-            142,
-            104,
-            105,
-            106,
-            273,  # reboot, kexec_load, init_module, delete_module, finit_module
-        ],
-    ),
-}
-_CLONE_THREAD = 0x00010000
-_RET_ALLOW = 0x7FFF0000
-_RET_ERRNO = 0x00050000
-
-
-def _bpf(code, jt, jf, k):
-    return struct.pack("HBBI", code, jt, jf, k)
-
-
-def seccomp():
-    """Install the filter described in the module docstring. Returns a description or None."""
-    arch = _ARCH.get(platform.machine())
-    if not sys.platform.startswith("linux") or arch is None:
-        return None
-    LD, JEQ, JGE, JSET, RET = 0x20, 0x15, 0x35, 0x45, 0x06
-    eperm, enosys = _RET_ERRNO | 1, _RET_ERRNO | 38
-    deny = arch["deny"]
-    # Layout: 0 ld arch; 1 jeq arch; 2 ret eperm; 3 ld nr; [4 jge x32]; deny checks; clone3; clone;
-    # ret allow; ret eperm; ret enosys; clone: ld flags; jset thread; ret eperm; ret allow.
-    prog = [_bpf(LD, 0, 0, 4), _bpf(JEQ, 1, 0, arch["audit"]), _bpf(RET, 0, 0, eperm), _bpf(LD, 0, 0, 0)]
-    checks = len(deny) + 2 + (1 if arch["x32"] else 0)
-    # After the checks: [allow][eperm][enosys][clone block...]
-    allow_at = len(prog) + checks
-    eperm_at, enosys_at, clone_at = allow_at + 1, allow_at + 2, allow_at + 3
-
-    def jump_to(target):
-        here = len(prog)
-        return target - here - 1
-
-    if arch["x32"]:
-        prog.append(_bpf(JGE, jump_to(eperm_at), 0, 0x40000000))
-    for nr in deny:
-        prog.append(_bpf(JEQ, jump_to(eperm_at), 0, nr))
-    prog.append(_bpf(JEQ, jump_to(enosys_at), 0, arch["clone3"]))
-    prog.append(_bpf(JEQ, jump_to(clone_at), 0, arch["clone"]))
-    prog += [_bpf(RET, 0, 0, _RET_ALLOW), _bpf(RET, 0, 0, eperm), _bpf(RET, 0, 0, enosys)]
-    prog += [_bpf(LD, 0, 0, 16), _bpf(JSET, 1, 0, _CLONE_THREAD), _bpf(RET, 0, 0, eperm), _bpf(RET, 0, 0, _RET_ALLOW)]
-    code = b"".join(prog)
-    buf = ctypes.create_string_buffer(code, len(code))
-    fprog = struct.pack("HxxxxxxP", len(prog), ctypes.addressof(buf))
-    fbuf = ctypes.create_string_buffer(fprog, len(fprog))
+def drop_capabilities():
+    """Empty every capability set of this process: the bounding set and the ambient set (while
+    CAP_SETPCAP is still there), then effective, permitted and inheritable. Whether all five
+    are empty afterwards (False where /proc/self/status cannot tell)."""
+    if not sys.platform.startswith("linux"):
+        return False
     libc = _libc()
     ul = ctypes.c_ulong
-    if libc.prctl(PR_SET_NO_NEW_PRIVS, ul(1), ul(0), ul(0), ul(0)) != 0:
-        return None
-    if libc.prctl(PR_SET_SECCOMP, ul(SECCOMP_MODE_FILTER), ul(ctypes.addressof(fbuf)), ul(0), ul(0)) != 0:
-        return None
-    return "seccomp: no fork/exec/kill/ptrace"
+    try:
+        with open("/proc/sys/kernel/cap_last_cap") as f:
+            last = int(f.read())
+    except (OSError, ValueError):
+        last = 63
+    if capabilities().get("CapBnd"):
+        for cap in range(last + 1):
+            libc.prctl(PR_CAPBSET_DROP, ul(cap), ul(0), ul(0), ul(0))
+    libc.prctl(PR_CAP_AMBIENT, ul(PR_CAP_AMBIENT_CLEAR_ALL), ul(0), ul(0), ul(0))
+    header = (ctypes.c_uint32 * 2)(_CAPABILITY_VERSION_3, 0)
+    data = (ctypes.c_uint32 * 6)()  # two of {effective, permitted, inheritable}, all zero
+    libc.capset(header, data)
+    sets = capabilities()
+    return len(sets) == 5 and not any(sets.values())
+
+
+def no_root(workdir, needed):
+    """No privileges for student code: as root, become `nobody` (drop_root); where that cannot
+    be (root kept: --allow-root), stay uid 0 but with no capability at all, so that root is an
+    ordinary user that owns most files (no CAP_DAC_OVERRIDE, CAP_SYS_PTRACE, CAP_NET_RAW...).
+    Returns a description: the uid, and whether every capability set is empty."""
+    if not sys.platform.startswith("linux"):
+        return drop_root(workdir, needed)
+    root = os.geteuid() == 0
+    if root:  # the bounding and ambient sets need CAP_SETPCAP: before setuid takes it
+        libc = _libc()
+        ul = ctypes.c_ulong
+        for cap in range(64):
+            libc.prctl(PR_CAPBSET_DROP, ul(cap), ul(0), ul(0), ul(0))
+    dropped = drop_root(workdir, needed)
+    empty = drop_capabilities()
+    who = dropped or ("uid 0 (root kept)" if root else f"uid {os.geteuid()}")
+    return who + (", no capabilities" if empty else ", WARNING: capabilities kept")
+
+
+def unclosed(applied):
+    """Entries for the grading log on what this process could still reach (after the layers
+    `applied`): its environment; sockets, threads and signals where no seccomp filter refuses
+    them (not Linux, not x86_64 or aarch64); other processes' /proc files where no Landlock
+    hides them and the process is root (other processes of root's are readable by uid 0)."""
+    notes = [environment_note()]
+    if not any(str(a).startswith("seccomp") for a in applied):
+        notes.append("WARNING: no seccomp: sockets, threads, signals not refused")
+    if sys.platform.startswith("linux") and not any("Landlock" in a for a in applied):
+        if os.geteuid() == 0:
+            notes.append("WARNING: /proc of other processes readable (root, no Landlock)")
+    return notes

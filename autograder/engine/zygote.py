@@ -27,20 +27,8 @@ class Zygote:
 
     def start(self):
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        env = dict(os.environ)
-        env.update(
-            OMP_NUM_THREADS="1",
-            OPENBLAS_NUM_THREADS="1",
-            MKL_NUM_THREADS="1",
-            MPLBACKEND="Agg",
-            PYTHONDONTWRITEBYTECODE="1",
-            PYTHONNOUSERSITE="1",
-            **confine.NVML_CHECK,
-            TMPDIR=self.scratch,  # torch's caches and the like: removed with the run's scratch
-            PYTHONPATH=os.pathsep.join(
-                [PACKAGE_PARENT] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
-            ),
-        )
+        # An allow-list, never the grader's environment; TMPDIR and HOME: the run's scratch
+        env = confine.student_environment(self.scratch, python_path=[PACKAGE_PARENT])
         self.stderr = open(os.path.join(self.scratch, "zygote.err"), "w+b")
         self.proc = subprocess.Popen(
             [

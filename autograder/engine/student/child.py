@@ -15,8 +15,8 @@ import types
 
 from ... import forbidden, submissions
 from ...settings import MAX_REPLY_BYTES
-from .. import confine, wire
-from .tripwires import STATE
+from .. import confine, landlock, seccomp, wire
+from .tripwires import STATE, trap_threads
 
 _clock = time.perf_counter  # taken before any student code can replace time.perf_counter
 MAX_CELLS = 10_000  # code cells in a notebook
@@ -402,13 +402,13 @@ def child(fd, request, tripwires, notebook_fd=None):
     ):
         applied.append("limits" + (f" (memory {memory} MB{' of data' if gpu else ''})" if cap else ""))
     roots = confine.readable_roots()
-    exposed = confine.exposed(request.get("hidden", []), roots)
+    exposed = landlock.exposed(request.get("hidden", []), roots)
     if quota:
         applied.append(quota)
     for layer in (
-        lambda: confine.drop_root(workdir, roots),
-        lambda: confine.landlock(workdir, roots, gpu=gpu),
-        confine.seccomp,
+        lambda: confine.no_root(workdir, roots),
+        lambda: landlock.restrict(workdir, roots, gpu=gpu),
+        lambda: seccomp.install(threads=gpu),  # threads only where CUDA needs them
     ):
         try:
             done = layer()
@@ -417,6 +417,8 @@ def child(fd, request, tripwires, notebook_fd=None):
             applied.append(f"(failed: {exc})")
         if done:
             applied.append(done)
+    applied += confine.unclosed(applied)
+    trap_threads(tripwires)
     session = Child(sock, tripwires)
     if isinstance(raw, submissions.Unreadable):
         notebook = {"unreadable": str(raw)}

@@ -52,6 +52,7 @@ def preload(modules):
 def zygote(control_fd, config):
     confine.die_with_parent()  # the grader
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    confine.not_dumpable()  # no student process may read or write this one's memory through /proc
     os.environ.update(confine.NVML_CHECK)
     control = socket.socket(fileno=control_fd)
     preload(config.get("preload", []))

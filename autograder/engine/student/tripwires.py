@@ -183,10 +183,43 @@ def dispatch_mode(patterns):
     class Tripwire(TorchDispatchMode):
         def __torch_dispatch__(self, func, types_, args=(), kwargs=None):
             name = func._schema.name
-            if any(fnmatch.fnmatchcase(name, p) for p in patterns):
+            if STATE.armed and any(fnmatch.fnmatchcase(name, p) for p in patterns):
                 label = f"torch operator {name}"
                 STATE.hits.append(label)
                 raise ForbiddenCall(f"{label} is not allowed in this exercise")
             return func(*args, **(kwargs or {}))
 
     return Tripwire
+
+
+def trap_threads(tripwires):
+    """Run every thread that student code starts under the trap on forbidden torch operators:
+    a dispatch mode is thread-local, so an operator called on another thread would escape the
+    graded call's mode. Each new thread enters its own instance of the mode (which trips only
+    while a graded call runs). Only a process that grades GPU questions can start threads at
+    all (seccomp.install); forbidden functions wrapped in Python are caught on any thread."""
+    import _thread
+    import threading
+
+    def trapped(function):
+        def run(*args, **kwargs):
+            if tripwires.mode_class is None:
+                return function(*args, **kwargs)
+            with tripwires.mode_class():
+                return function(*args, **kwargs)
+
+        return run
+
+    for name in ("start_new_thread", "start_joinable_thread"):
+        original = getattr(_thread, name, None)
+        if original is None:
+            continue
+
+        def start(function, *rest, _original=original, **kwargs):
+            return _original(trapped(function), *rest, **kwargs)
+
+        setattr(_thread, name, start)
+        for alias in ("_start_new_thread", "_start_joinable_thread"):
+            if getattr(threading, alias, None) is original:
+                setattr(threading, alias, start)
+    _thread.start_new = _thread.start_new_thread
