@@ -90,3 +90,13 @@ def leaks(text, master_path):
         f"hidden test {name}" for name in hidden_test_names(master_path) if f"def {name}(" in text or f"{name}(" in text
     ]
     return found
+
+
+def master_fingerprint(master_path) -> str:
+    """submissions.cells_fingerprint of the master's code cells: a submission with the same is a
+    copy of the answer key."""
+    from pathlib import Path
+
+    from .submissions import cells_fingerprint, notebook_cells
+
+    return cells_fingerprint(notebook_cells(Path(master_path).read_bytes()))

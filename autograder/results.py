@@ -16,6 +16,8 @@ from .text import one_line
 
 GPU_NOTE = "GPU questions not graded: no GPU"
 JSON_VERSION = 1  # of the cached outcome's format (to_json)
+# How the reasons a file is not graded as the student's own work begin (engine.worker, submissions)
+NOT_OWN = ("answer-key copy", "a hard link")
 
 
 class GradingError(Exception):
@@ -137,6 +139,8 @@ def totals(outcome: SubmissionOutcome, table: list[Question]) -> tuple[list, flo
 def status_of(outcome: SubmissionOutcome) -> str:
     """The status column: `ok`, or what happened, on one line."""
     if outcome.unreadable:
+        if outcome.unreadable.startswith(NOT_OWN):
+            return one_line(outcome.unreadable)
         return one_line(f"unreadable notebook: {outcome.unreadable}")
     parts = list(outcome.notes)
     if outcome.cell_errors:
@@ -154,11 +158,20 @@ def notes_of(outcome: SubmissionOutcome) -> list[str]:
     return list(outcome.notes) + [f"{where}: {text}" for _, where, text in outcome.cell_errors]
 
 
-STATUS_KINDS = ["unreadable file", "timeout", "forbidden function", "error in a cell", "process stopped or misbehaved"]
+STATUS_KINDS = [
+    "not the student's own file",
+    "unreadable file",
+    "timeout",
+    "forbidden function",
+    "error in a cell",
+    "process stopped or misbehaved",
+]
 
 
 def note_kind(note: str) -> str:
     """The kind of one of a SubmissionOutcome's notes (the status column's events)."""
+    if note.startswith(NOT_OWN):
+        return "not the student's own file"
     if note.startswith("timeout:") or "time budget" in note:
         return "timeout"
     if note.startswith("forbidden function"):
@@ -170,7 +183,7 @@ def status_kinds(outcome: SubmissionOutcome) -> list[str]:
     """The kinds of trouble a submission had, in STATUS_KINDS order; [] when it graded cleanly."""
     kinds = {note_kind(n) for n in outcome.notes}
     if outcome.unreadable:
-        kinds.add("unreadable file")
+        kinds.add(note_kind(outcome.unreadable) if outcome.unreadable.startswith(NOT_OWN) else "unreadable file")
     if outcome.cell_errors:
         kinds.add("error in a cell")
     return [kind for kind in STATUS_KINDS if kind in kinds]

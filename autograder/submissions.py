@@ -194,6 +194,11 @@ def submissions_in(folder):
                 continue
             elif not stat.S_ISREG(mode):
                 found.append((entry.name, Path(entry.path), "not a regular file: not read, not graded"))
+            elif entry.stat(follow_symlinks=False).st_nlink > 1:
+                links = entry.stat(follow_symlinks=False).st_nlink
+                found.append(
+                    (entry.name, Path(entry.path), f"a hard link ({links} names for one file): not read, not graded")
+                )
             else:
                 found.append((entry.name, Path(entry.path), None))
     found.sort(key=lambda item: os.fsencode(item[0]))
@@ -209,3 +214,33 @@ def submissions_in(folder):
         used.add(unique)
         out.append((unique, path, problem))
     return out
+
+
+def code_fingerprint(source: str) -> str | None:
+    """A function's code with comments, blank lines and layout left out (its tokens, one space
+    apart), or None where it does not tokenize: two copies of one function compare equal
+    however they are laid out. Tokenizing is linear in the text (no parse tree is built)."""
+    import io
+    import tokenize
+
+    skip = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
+    try:
+        tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+        return " ".join(t.string for t in tokens if t.type not in skip)
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        return None
+
+
+def cells_fingerprint(cells: list) -> str:
+    """One digest of a notebook's code cells [(number, source)], each by its code_fingerprint
+    (comments and layout aside; empty cells left out)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for _, source in cells:
+        text = code_fingerprint(source)
+        if text is None:
+            text = source
+        if text:
+            digest.update(text.encode("utf-8", "surrogatepass") + b"\0")
+    return digest.hexdigest()

@@ -23,6 +23,7 @@ import zipfile
 from pathlib import Path
 
 from .. import forbidden
+from ..master import master_fingerprint
 from ..paths import CHECKS, ROOT, master_path
 from ..settings import GradingSettings
 from .prepared import cached_generation, prepared_tests
@@ -160,6 +161,7 @@ def build(aid: str, output: str | None = None, settings: GradingSettings | None 
         "timeout": settings.call_timeout,
         "cell_timeout": settings.cell_timeout,
         "memory_mb": settings.memory_mb,
+        "master_fingerprint": master_fingerprint(master_path(aid)),
     }
     requirements = gradescope_requirements((ROOT / "requirements.txt").read_text())
     _check_imports(used, requirements)

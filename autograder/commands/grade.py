@@ -20,6 +20,7 @@ from .. import forbidden
 from ..authoring.prepared import prepared_tests, tests_ready
 from ..engine.batch import Assignment, check_root, grade_folder
 from ..engine.cache import Cache
+from ..master import master_fingerprint
 from ..outputs import lms, similarity
 from ..outputs.registry import CLASS_OUTPUTS, REPORTS
 from ..paths import ROOT, master_path
@@ -96,7 +97,8 @@ def run(args) -> int:
         if not tests_ready(aid):
             say(f"{aid}: preparing the hidden tests from {master.relative_to(ROOT)} (once per change of it)")
         tests, used = prepared_tests(aid)
-    assignment = Assignment(aid, tests, forbidden.forbidden_for(aid, master), used, [ROOT, tests])
+    rules = forbidden.forbidden_for(aid, master)
+    assignment = Assignment(aid, tests, rules, used, [ROOT, tests], master_fingerprint(master))
     graded = grade_into(assignment, args.folder, args.output, settings)
     say(f"{aid}: {summary(graded.outcomes)} -> {Path(args.output) / 'grades.csv'}")
     if export:

@@ -75,7 +75,12 @@ def run(root: str = "/autograder") -> None:
         progress=False,
     )
     assignment = Assignment(
-        aid, Path(tests), config["forbidden"], config.get("imports", []), [source, os.path.join(root, "submission")]
+        aid,
+        Path(tests),
+        config["forbidden"],
+        config.get("imports", []),
+        [source, os.path.join(root, "submission")],
+        config.get("master_fingerprint"),
     )
     notebook = pick_notebook(os.path.join(root, "submission"), aid)
     with tempfile.TemporaryDirectory() as work:

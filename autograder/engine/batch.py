@@ -46,6 +46,7 @@ class Assignment:
     forbidden: list[str]
     imports: list[str] = dataclasses.field(default_factory=list)
     hidden: list[Path] = dataclasses.field(default_factory=list)
+    master_fingerprint: str | None = None  # master.master_fingerprint: a copy of it is not graded
 
 
 def worker_config(assignment: Assignment, settings: GradingSettings, scratch: str | None = None) -> dict:
@@ -70,6 +71,7 @@ def worker_config(assignment: Assignment, settings: GradingSettings, scratch: st
         "cell_timeout": float(settings.cell_timeout),
         "max_reply_bytes": MAX_REPLY_BYTES,
         "gpu": settings.gpu,
+        "master_fingerprint": assignment.master_fingerprint,
     }
 
 
@@ -105,6 +107,22 @@ def make_scratch() -> str:
     scratch = tempfile.mkdtemp(prefix=f"grading-{os.getpid()}-")
     os.chmod(scratch, 0o711)
     return scratch
+
+
+def read_once(path: Path, copy: Path) -> tuple[bytes | None, Path]:
+    """(the file's bytes, up to one more than the grader reads; the path of a private copy of
+    them to grade) or (None, path) where it cannot be read (the worker then says why)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None, path
+    try:
+        with os.fdopen(fd, "rb") as f:
+            data = f.read(MAX_NOTEBOOK_BYTES + 1)
+    except OSError:
+        return None, path
+    copy.write_bytes(data)
+    return data, copy
 
 
 class Interrupted(BaseException):
@@ -177,11 +195,16 @@ def _grade(assignment, files, settings, cache, scratch, progress):
     # Files with the same bytes (an untouched starter notebook, handed in by several students)
     # are graded once: twins[name] is the file graded for it.
     outcomes, work, keys, first_with, twins = {}, [], {}, {}, defaultdict(list)
-    for name, path, problem in files:
+    copies = Path(scratch) / "submissions"
+    copies.mkdir()
+    for number, (name, path, problem) in enumerate(files):
         if problem:
             outcomes[name] = SubmissionOutcome(name, unreadable=problem)
             continue
-        keys[name] = file_key(key, path, MAX_NOTEBOOK_BYTES)
+        # One read of each file: its key, its grade, its cache entry and its twins all come from
+        # these bytes (a file replaced while the run goes on changes nothing graded).
+        data, path = read_once(path, copies / f"{number}.ipynb")
+        keys[name] = file_key(key, data, MAX_NOTEBOOK_BYTES)
         earlier = cache.outcome(keys[name], name)
         if earlier is not None:
             outcomes[name] = earlier

@@ -50,19 +50,12 @@ def run_key(tests, config, gpu):
     return digest.hexdigest()
 
 
-def file_key(key, path, max_bytes):
-    """The cache key of one submission file, or None when it is not worth caching (larger than
-    the grader reads: it is refused at once anyway) or cannot be read."""
-    try:
-        with open(path, "rb") as f:
-            if os.fstat(f.fileno()).st_size > max_bytes:
-                return None
-            digest = hashlib.sha256(key.encode())
-            while chunk := f.read(1 << 20):
-                digest.update(chunk)
-    except OSError:
+def file_key(key, data, max_bytes):
+    """The cache key of one submission's bytes (`data`, read once: engine.batch.read_once), or
+    None when it is not worth caching (larger than the grader reads: it is refused at once)."""
+    if data is None or len(data) > max_bytes:
         return None
-    return digest.hexdigest()
+    return hashlib.sha256(key.encode() + data).hexdigest()
 
 
 class Cache:

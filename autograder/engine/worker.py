@@ -111,6 +111,10 @@ class Worker:
             session.start()
             if outcome.unreadable:
                 return outcome
+            copied = answer_key_copy(session.notebook, self.config.get("master_fingerprint"))
+            if copied:
+                outcome.unreadable = copied
+                return outcome
             found = (session.notebook or {}).get("static")
             static = {}
             for question, messages in (found if isinstance(found, dict) else {}).items():
@@ -157,6 +161,16 @@ class Worker:
     def close(self):
         self.zygote.close()
         shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def answer_key_copy(notebook: dict | None, master: str | None) -> str | None:
+    """Why a submission is not graded as the student's own work where its code cells are the
+    master notebook's (the answer key, tests and all, comments and layout aside), else None.
+    The fingerprint comes from the student process's first report, made before any of the
+    submission's code ran (engine.student.child.Child.load)."""
+    if master and isinstance(notebook, dict) and notebook.get("fingerprint") == master:
+        return "answer-key copy: its code cells are those of the master notebook (the answer key): not graded"
+    return None
 
 
 def peak_mb():

@@ -7,7 +7,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from ..results import Question, SubmissionOutcome, notes_of, points, questions_of, status_of, totals
+from ..results import NOT_OWN, Question, SubmissionOutcome, notes_of, points, questions_of, status_of, totals
 from ..text import one_line, printable
 
 CELLS_NOTE = "(Cells are counted from the top of the notebook, from 1, text cells included.)"
@@ -38,6 +38,9 @@ def feedback_text(aid: str, outcome: SubmissionOutcome, table: list[Question]) -
         f"Status: {status_of(outcome)}",
         "",
     ]
+    if outcome.unreadable and outcome.unreadable.startswith(NOT_OWN):
+        lines += ["This file is not graded as your own work (see the status above). Ask your instructor.", ""]
+        return "\n".join(lines)
     if outcome.unreadable:
         lines += [
             "The file could not be read as a Jupyter notebook, so nothing in it could be graded. "

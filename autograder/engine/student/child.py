@@ -161,7 +161,12 @@ class Child:
             self.cells, scan.get("forbidden", []), scan.get("questions", {}), trees=parsed
         )
         statements = [[n, len(t.body) if isinstance(t, ast.Module) else 0] for n, t in self.trees.items()]
-        return {"statements": statements, "static": static, "defs": self.defs(parsed, request.get("names", []))}
+        return {
+            "statements": statements,
+            "static": static,
+            "defs": self.defs(parsed, request.get("names", [])),
+            "fingerprint": submissions.cells_fingerprint(self.cells),
+        }
 
     def defs(self, parsed, names):
         """{name: {"cell", "line", "source"}}: the last top-level def of each name (all of them
