@@ -9,6 +9,6 @@ limit or a chapter); imports flow down this list only (`make lint` checks it):
   the workers, the session, the confined student process in `engine/student/`) and `authoring/`
   (generation from the masters, the student tree, the Gradescope zip), which never import each
   other;
-- `forbidden`, `submissions`, `master`; then `results` (outcomes and what outputs read off them);
-  then `settings` (every limit once), `text`, `paths`.
+- `forbidden` and `master`; then `submissions`; then `results` (outcomes and what outputs read
+  off them); then `settings` (every limit once), `text`, `paths`.
 """

@@ -20,6 +20,8 @@ chapters' checks name with the same words.
 
 import numpy as np
 
+from .static import violations
+
 ATOL = 1e-8
 
 MISTAKES = {
@@ -363,29 +365,11 @@ LIBRARIES = ["scipy.signal", "scipy.ndimage", "skimage", "cv2"]
 BLOCKED = ["cnn_course", "exercise_checks", "checks", "solutions"]
 
 
-def _resolve(dotted):
-    """The object a dotted name names, or None where it does not exist (library not installed)."""
-    import importlib
-
-    parts = dotted.split(".")
-    for cut in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:cut]))
-        except Exception:  # not a module, or not installed
-            continue
-        try:
-            for attr in parts[cut:]:
-                obj = getattr(obj, attr)
-        except AttributeError:
-            return None
-        return obj
-    return None
-
-
-def _referenced(fn, seen=None):
+def referenced(fn, seen=None):
     """(name, object) for everything fn's code reaches by a global name and attribute lookups
     (`F.conv2d`, `torch.nn.functional.conv2d`), and in turn what the functions of fn's own
-    module (the notebook) that it uses reach."""
+    module (the notebook) that it uses reach: the live objects, for checks that must know what
+    a name holds (a PyTorch convolution under another name: checks.gpu)."""
     import dis
     import sys
     import types
@@ -418,37 +402,47 @@ def _referenced(fn, seen=None):
                 current = None
     for _, value in list(found):
         if isinstance(value, types.FunctionType) and value.__module__ == fn.__module__:
-            found += _referenced(value, seen)
+            found += referenced(value, seen)
     return found
 
 
-def forbidden_uses(fn, forbidden):
-    """The forbidden entries that fn (or a function of the notebook it calls) names."""
-    import types
+def notebook_cells(fn):
+    """[(number, source)] of the code fn comes from: the cells this notebook's kernel has run
+    (IPython's `In`, re-run cells included, the last definition winning), or else fn's module's
+    source, or fn's own."""
+    import inspect
 
-    entries = [e for e in list(forbidden) + BLOCKED if not e.startswith("aten::")]
-    targets = [(e, _resolve(e)) for e in entries]
-    hits = []
-    for _, value in _referenced(fn):
-        module = value.__name__ if isinstance(value, types.ModuleType) else getattr(value, "__module__", None) or ""
-        for entry, target in targets:
-            if (target is not None and value is target) or module == entry or module.startswith(entry + "."):
-                hits.append(entry)
-                break
-    return list(dict.fromkeys(hits))
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:
+        shell = None
+    history = shell.user_ns.get("In") if shell is not None else None
+    if history:
+        return [(number, source) for number, source in enumerate(history) if source]
+    for source_of in (inspect.getmodule(fn), fn):
+        try:
+            return [(1, inspect.getsource(source_of))]
+        except (TypeError, OSError):
+            continue
+    return []
 
 
 def expect_allowed(fn, name, forbidden):
     """Assert that fn uses nothing on the exercise's forbidden list, as the grader checks.
 
     Under the course's grader, fn stands for the submitted function and carries the grader's
-    own findings (`forbidden_uses`: messages); in a notebook the function's code is looked at here.
+    own findings (`forbidden_uses`: messages); in a notebook the same check (checks.static)
+    reads the cells the notebook has run.
     """
     if fn is None or not callable(fn):
         raise AssertionError(f"{name} is not defined: run its cell first")
     found = getattr(fn, "forbidden_uses", None)
-    if found is None:
-        found = [f"{name} uses {entry}, which this exercise forbids" for entry in forbidden_uses(fn, forbidden)]
+    if found is None:  # the grader's own check, on the code this notebook has run
+        own = getattr(fn, "__name__", name)
+        found = violations(notebook_cells(fn), list(forbidden) + BLOCKED, {name: [own]}).get(name, [])
+        found = [m.replace(f"{own} uses", f"{name} uses", 1) for m in found]
     if found:
         raise AssertionError(
             "; ".join(found) + ": write it yourself (a graded function that uses it earns 0 for its question)"

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .channels import check_conv2d
-from .core import ATOL, LIBRARIES, TORCH_CONV, UNSET, as_float, call_text, first_match, torch_conv2d
+from .core import ATOL, LIBRARIES, TORCH_CONV, UNSET, as_float, call_text, first_match, referenced, torch_conv2d
 
 FORBIDDEN = TORCH_CONV + LIBRARIES
 
@@ -195,29 +195,6 @@ def _gpu_conv_builtins():
     return {k: v for k, v in found.items() if v is not None}
 
 
-def _gpu_names_used(fn, seen=None):
-    """Global names that fn's code (and the functions it calls from its globals) refers to."""
-    import types
-
-    seen = set() if seen is None else seen
-    code = getattr(fn, "__code__", None)
-    if code is None or id(code) in seen:
-        return []
-    seen.add(id(code))
-    names, stack = [], [code]
-    while stack:
-        c = stack.pop()
-        names += list(c.co_names)
-        stack += [k for k in c.co_consts if isinstance(k, types.CodeType)]
-    found = []
-    for n in names:
-        value = fn.__globals__.get(n) if hasattr(fn, "__globals__") else None
-        found.append((n, value))
-        if isinstance(value, types.FunctionType):
-            found += _gpu_names_used(value, seen)
-    return found
-
-
 def expect_no_builtin_conv(fn, name, *args, **kwargs):
     """Call fn(*args, **kwargs) with PyTorch's own convolutions replaced by traps, and check
     that fn's code does not hold one under another name. Returns fn's result."""
@@ -225,7 +202,7 @@ def expect_no_builtin_conv(fn, name, *args, **kwargs):
     import torch.nn.functional as F
 
     builtins = _gpu_conv_builtins()
-    for var, value in _gpu_names_used(fn):
+    for var, value in referenced(fn):
         for label, builtin in builtins.items():
             if value is builtin:
                 raise AssertionError(

@@ -20,8 +20,9 @@ import pytest
 from conftest import run_grade
 
 from autograder.engine import wire
-from autograder.forbidden import forbidden_for, static_violations
+from autograder.forbidden import forbidden_for
 from autograder.paths import ROOT
+from checks.static import violations as static_violations
 
 pytestmark = pytest.mark.slow  # a browser, a book build or batch grading: not in `make test-fast`
 

@@ -25,6 +25,7 @@ import threading
 import time
 from pathlib import Path
 
+import grading_cases as gc
 import nbformat
 import pytest
 
@@ -36,17 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 STUDENT = REPO / "exercises" / "convolution" / "convolution.ipynb"
 FULL = {"q1": 8, "q2": 5}
 
-CORR2D = """\
-def _right_corr2d(image, kernel):
-    X = np.asarray(image, dtype=float)
-    K = np.asarray(kernel, dtype=float)
-    kh, kw = K.shape
-    Y = np.zeros((X.shape[0] - kh + 1, X.shape[1] - kw + 1))
-    for i in range(Y.shape[0]):
-        for j in range(Y.shape[1]):
-            Y[i, j] = np.sum(X[i:i + kh, j:j + kw] * K)
-    return Y
-"""
+CORR2D = gc.CORR2D_REFERENCE
 CONVOLVE2D = """\
 def convolve2d(image, kernel):
     return _right_corr2d(image, np.asarray(kernel)[::-1, ::-1])

@@ -48,7 +48,7 @@ class Session:
         self.env = None
         self.gpu_line = None
         self.gpu = False  # whether the student process may use the GPU (GPU questions only)
-        self.end_by = time.monotonic() + worker.config.get("submission_timeout", 600.0)
+        self.end_by = time.monotonic() + worker.config["submission_timeout"]
         self.spent = None
         self.quota_checked = False  # True when the grader must watch the disk quota itself
         self.next_disk_check = 0.0
@@ -70,7 +70,7 @@ class Session:
     def spend(self):
         """Record that the budget is used up: the process is stopped, nothing more is called."""
         if self.spent is None:
-            budget = self.worker.config.get("submission_timeout", 600.0)
+            budget = self.worker.config["submission_timeout"]
             self.spent = BudgetSpent(f"the submission used up its {budget:g} s time budget: stopped, not called again")
             self.note(f"the submission used up its {budget:g} s time budget: grading stopped there")
         self.stop(kill=True)

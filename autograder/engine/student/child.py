@@ -13,8 +13,10 @@ import time
 import traceback
 import types
 
-from ... import forbidden, submissions
-from ...settings import MAX_REPLY_BYTES
+from checks import static as static_check
+
+from ... import submissions
+from ...settings import MAX_FILE_MB, MAX_REPLY_BYTES
 from .. import confine, landlock, seccomp, wire
 from .tripwires import STATE, trap_threads
 
@@ -157,9 +159,7 @@ class Child:
                 self.trees[number] = exc
         parsed = [(n, t) for n, t in self.trees.items() if isinstance(t, ast.Module)]
         scan = request.get("scan") or {}
-        static = forbidden.static_violations(
-            self.cells, scan.get("forbidden", []), scan.get("questions", {}), trees=parsed
-        )
+        static = static_check.violations(self.cells, scan.get("forbidden", []), scan.get("questions", {}), trees=parsed)
         statements = [[n, len(t.body) if isinstance(t, ast.Module) else 0] for n, t in self.trees.items()]
         return {
             "statements": statements,
@@ -403,7 +403,10 @@ def child(fd, request, tripwires, notebook_fd=None):
     base = _data_size() if gpu else _address_space()
     cap = base + memory * 2**20 if memory and base else None
     if confine.set_limits(
-        None if gpu else cap, limits.get("cpu_seconds"), limits.get("file_mb", 64) * 2**20, cap if gpu else None
+        None if gpu else cap,
+        limits.get("cpu_seconds"),
+        limits.get("file_mb", MAX_FILE_MB) * 2**20,
+        cap if gpu else None,
     ):
         applied.append("limits" + (f" (memory {memory} MB{' of data' if gpu else ''})" if cap else ""))
     roots = confine.readable_roots()
