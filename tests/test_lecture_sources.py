@@ -1,0 +1,96 @@
+"""Fast checks of the lectures' and exercises' sources, without building the book or opening a
+browser: what a fresh clone's `make test-fast` can catch before the browser tests do."""
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LECTURES = sorted((ROOT / "lectures").glob("*.ipynb"))
+
+# a file path or name (one word with a slash, or an image's extension), or a bare hash: what a
+# browser shows as an image's alt text when the notebook gave it none (tests/test_browser.py)
+PATH_LIKE = re.compile(r"^\S*[/\\]\S*$|\.(png|jpe?g|gif|svg|webp)$|^[0-9a-f]{12,}$", re.I)
+
+# calls that draw a matplotlib figure (the course's helpers create theirs with plt.subplots)
+DRAWS = re.compile(r"\bplt\.|\bsubplots\(|\bshow_images\(|\bshow_sliding_window\(|\.imshow\(|\.plot\(")
+
+
+def _code(cell):
+    """A cell's source as Python: IPython's magics and shell lines made `pass`, indentation kept."""
+    lines = "".join(cell["source"]).splitlines()
+    magic = re.compile(r"^(\s*)[%!].*$")
+    return "\n".join(magic.sub(r"\1pass", line) for line in lines)
+
+
+def figure_cells(nb):
+    """Indices of the code cells that draw a figure when run: a top-level statement that draws,
+    or that calls a function defined in the notebook whose body draws (found to a fixed point)."""
+    trees = {}
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] == "code":
+            trees[i] = ast.parse(_code(cell))
+    drawing_functions = set()
+    while True:
+        found = {
+            node.name
+            for tree in trees.values()
+            for node in ast.walk(tree)
+            if isinstance(node, ast.FunctionDef)
+            and node.name not in drawing_functions
+            and _draws(ast.unparse(node), drawing_functions)
+        }
+        if not found:
+            break
+        drawing_functions |= found
+    return [
+        i
+        for i, tree in trees.items()
+        if any(
+            _draws(ast.unparse(stmt), drawing_functions)
+            for stmt in tree.body
+            if not isinstance(stmt, ast.FunctionDef | ast.ClassDef | ast.Import | ast.ImportFrom)
+        )
+    ]
+
+
+def _draws(source, drawing_functions):
+    return bool(DRAWS.search(source)) or any(re.search(rf"\b{name}\(", source) for name in drawing_functions)
+
+
+def alt_text(cell):
+    return cell.get("metadata", {}).get("mystnb", {}).get("image", {}).get("alt")
+
+
+def test_the_figure_finder_finds_figures():
+    """Not blind: a plain plot, a helper's figure and a call to a notebook's own drawing function."""
+    cells = [
+        "import matplotlib.pyplot as plt",
+        "def show(x):\n    fig, ax = plt.subplots()\n    ax.imshow(x)",
+        "x = 1\nprint(x)",
+        "show(x)",
+        "plt.plot([1, 2])",
+        "fig = show_images({'a': x})",
+        "%matplotlib inline\ny = 2",
+    ]
+    nb = {"cells": [{"cell_type": "code", "source": s, "metadata": {}} for s in cells]}
+    assert figure_cells(nb) == [3, 4, 5]
+
+
+@pytest.mark.parametrize("path", LECTURES, ids=lambda p: p.stem)
+def test_every_figure_cell_has_alt_text_in_words(path):
+    """Each cell that draws a figure carries its alt text in its metadata (mystnb.image.alt, which
+    the book and the slides write on the <img>): a few words saying what it shows, never empty
+    and never a file name, which is what the browser test would otherwise find on the page."""
+    nb = json.loads(path.read_text())
+    cells = figure_cells(nb)
+    assert cells, f"{path.name}: no figure found (the finder is blind)"
+    bad = {}
+    for i in cells:
+        alt = (alt_text(nb["cells"][i]) or "").strip()
+        if len(alt.split()) < 5 or PATH_LIKE.search(alt):
+            bad[i] = alt or "(none)"
+    assert bad == {}, f"{path.name}: figure cells without alt text in words: {bad}"
