@@ -89,8 +89,10 @@ lint: $(STAMP)
 publish: $(STAMP)
 	$(PY) -m autograder publish _build/student
 
-# Regenerate student notebooks (exercises/) and autograders (_build/autograder/) from solutions/.
+# Regenerate student notebooks (exercises/) and autograders (_build/autograder/) from solutions/,
+# after writing each master's list of forbidden functions from its checks (checks/instructions.py).
 notebooks: $(STAMP)
+	$(PY) -m checks.instructions
 	$(PY) -m autograder generate
 
 # Fail if a committed student notebook is stale.

@@ -285,6 +285,17 @@ def conv2d_backward(dout, x, w, stride=1, padding=0):
 """,
     ),
     (
+        "padding",
+        "q1",
+        "numpy.pad",
+        """
+import numpy as np
+def pad2d(image, padding):
+    ph, pw = (padding, padding) if isinstance(padding, int) else padding
+    return np.pad(np.asarray(image, dtype=float), ((ph, ph), (pw, pw)))
+""",
+    ),
+    (
         "translation-invariance",
         "q1",
         "torch.nn.functional.pad",

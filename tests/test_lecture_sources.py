@@ -94,3 +94,41 @@ def test_every_figure_cell_has_alt_text_in_words(path):
         if len(alt.split()) < 5 or PATH_LIKE.search(alt):
             bad[i] = alt or "(none)"
     assert bad == {}, f"{path.name}: figure cells without alt text in words: {bad}"
+
+
+# ----------------------------------------------------------------------------- exercises' texts
+
+EXERCISE_IDS = sorted(p.stem for p in (ROOT / "solutions").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("aid", EXERCISE_IDS)
+def test_instructions_list_exactly_what_the_grader_forbids(aid):
+    """The master's and the student notebook's instructions name every function the grader
+    forbids in that exercise (autograder.forbidden: the chapter's FORBIDDEN, the course's own
+    modules, any `# forbidden:` line of the master), and nothing else (in groups: any order)."""
+    from autograder.forbidden import forbidden_for
+    from checks.instructions import intro_cell, listed_in
+
+    master = ROOT / "solutions" / f"{aid}.ipynb"
+    want = forbidden_for(aid, master)
+    for path in (master, ROOT / "exercises" / aid / f"{aid}.ipynb"):
+        text = "".join(intro_cell(json.loads(path.read_text()))["source"])
+        listed = listed_in(text)
+        assert listed is not None, f"{path.relative_to(ROOT)}: no forbidden list (run `make notebooks`)"
+        assert len(listed) == len(set(listed)), f"{path.relative_to(ROOT)} lists a name twice: {listed}"
+        assert sorted(listed) == sorted(want), f"{path.relative_to(ROOT)} lists {listed}; the grader forbids {want}"
+
+
+def test_the_forbidden_list_is_rewritten_from_the_checks(tmp_path):
+    """The writer is not blind: a master whose list is out of date gets the current one."""
+    from checks.instructions import listed_in, rewrite
+
+    master = tmp_path / "translation-invariance.ipynb"
+    nb = json.loads((ROOT / "solutions" / master.name).read_text())
+    cell = next(c for c in nb["cells"] if c["cell_type"] == "markdown")
+    cell["source"] = "".join(cell["source"]).replace("`torch.nn.functional.pad`", "`numpy.roll`")
+    master.write_text(json.dumps(nb))
+    assert "numpy.roll" in listed_in(cell["source"])
+    assert rewrite(master) and not rewrite(master)
+    text = "".join(json.loads(master.read_text())["cells"][1]["source"])
+    assert "numpy.roll" not in listed_in(text) and "torch.nn.functional.pad" in listed_in(text)
