@@ -7,8 +7,8 @@
    every page.)
 2. Fresh outputs: the notebook execution cache (jupyter-cache) re-runs a notebook only when
    its code cells change, so it would keep outputs made by an older `cnn_course` (an old
-   widget, an old figure). The cache is emptied when the course package, requirements.txt or
-   pyproject.toml change.
+   widget, an old figure). The cache is emptied when the course package, requirements.txt,
+   pyproject.toml or a committed measurement (data/, which the GPU chapter reads) change.
 3. Slides: at the end of an HTML build, every executed lecture becomes a reveal.js deck in
    slides/ (slides.py), and each lecture page gets a header button that opens its deck. A deck
    is rebuilt only when its lecture, that lecture's execution or the slides' code changed.
@@ -52,6 +52,7 @@ def _lectures(app):
 def _package_digest():
     root = offline_assets.ROOT
     files = sorted((root / "cnn_course").rglob("*.py")) + [root / "requirements.txt", root / "pyproject.toml"]
+    files += sorted(p for p in (root / "data").rglob("*") if p.is_file())  # measurements the lectures read
     h = hashlib.sha256()
     for f in files:
         if f.exists():
@@ -66,7 +67,7 @@ def drop_stale_execution_cache(app, config):
     stamp = cache / "cnn-course-package.sha"
     digest = _package_digest()
     if cache.exists() and (not stamp.exists() or stamp.read_text().strip() != digest):
-        LOGGER.info(f"cnn_course, requirements.txt or pyproject.toml changed: emptying {cache}")
+        LOGGER.info(f"cnn_course, requirements.txt, pyproject.toml or data/ changed: emptying {cache}")
         shutil.rmtree(cache)
     cache.mkdir(parents=True, exist_ok=True)
     stamp.write_text(digest + "\n")
