@@ -167,6 +167,19 @@ def accessible_names(app, pagename, templatename, context, doctree):
         context["generate_toctree_html"] = named_toctree
 
 
+INLINE_MATH_THEN_PUNCTUATION = re.compile(
+    r'(<span class="math notranslate nohighlight">\\\(.*?\\\)</span>)([.,;:!?]+)', re.S
+)
+
+
+def math_keeps_its_punctuation(app, pagename, templatename, context, doctree):
+    """A full stop or comma right after inline math stays on the math's line: the browser may
+    break a line after an inline formula (an atomic box), which would start the next line with
+    the punctuation. Formula and punctuation share a no-wrap span (static/cnn-book.css)."""
+    if app.builder.name in ASSET_BUILDERS and "body" in context:
+        context["body"] = INLINE_MATH_THEN_PUNCTUATION.sub(r'<span class="cnn-nowrap">\1\2</span>', context["body"])
+
+
 def copy_assets(app):
     if app.builder.name not in ASSET_BUILDERS:
         return
@@ -244,5 +257,6 @@ def setup(app):
     app.connect("html-page-context", add_slides_button, priority=502)  # after the theme's buttons
     app.connect("html-page-context", tidy_scripts, priority=900)  # after myst-nb adds its scripts
     app.connect("html-page-context", accessible_names, priority=901)  # after the theme fills the context
+    app.connect("html-page-context", math_keeps_its_punctuation, priority=902)
     app.connect("build-finished", build_slides)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
