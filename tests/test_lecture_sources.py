@@ -132,3 +132,21 @@ def test_the_forbidden_list_is_rewritten_from_the_checks(tmp_path):
     assert rewrite(master) and not rewrite(master)
     text = "".join(json.loads(master.read_text())["cells"][1]["source"])
     assert "numpy.roll" not in listed_in(text) and "torch.nn.functional.pad" in listed_in(text)
+
+
+def test_inline_math_keeps_the_punctuation_after_it_and_nothing_else():
+    """The book wraps a formula and the full stop after it in a no-wrap span, and never a
+    stretch of text between two formulas (which would run off a phone's screen)."""
+    import importlib.util
+    import sys
+
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    spec = importlib.util.spec_from_file_location("cnn_book", ROOT / "book" / "_ext" / "cnn_book.py")
+    cnn_book = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cnn_book)
+    math = '<span class="math notranslate nohighlight">\\({}\\)</span>'
+    body = f"<p>{math.format('a + b')} and then {math.format('c &lt; d')}. Next, {math.format('e')}, f</p>"
+    out = cnn_book.INLINE_MATH_THEN_PUNCTUATION.sub(r'<span class="cnn-nowrap">\1\2</span>', body)
+    assert out.count('class="cnn-nowrap"') == 2
+    assert f"<p>{math.format('a + b')} and then <span class=\"cnn-nowrap\">{math.format('c &lt; d')}.</span>" in out
+    assert f'<span class="cnn-nowrap">{math.format("e")},</span> f' in out

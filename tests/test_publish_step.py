@@ -7,6 +7,7 @@ import importlib.util
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +38,11 @@ def test_make_publish_keeps_the_student_trees_execution_cache(tmp_path):
     instructors = (student / "book" / "instructors.md").read_text()
     assert "solutions/" not in instructors and "does not protect" not in instructors
     assert "How students' work is graded" in instructors
+    # the GPU chapter's note on a missing measurement points students at nothing they lack
+    code = "from cnn_course import timing; print(timing.missing_message())"
+    note = subprocess.run([sys.executable, "-c", code], cwd=student, env={**env, "PYTHONPATH": str(student)},
+                          capture_output=True, text=True, timeout=120)
+    assert note.returncode == 0 and "benchmarks" not in note.stdout and "GPU" in note.stdout, note.stdout + note.stderr
     # and the instructor's own pages keep them
     assert "make book" in (ROOT / "book" / "how-to-use.md").read_text()
     assert "what it does not" in (ROOT / "book" / "instructors.md").read_text()

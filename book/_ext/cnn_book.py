@@ -168,7 +168,7 @@ def accessible_names(app, pagename, templatename, context, doctree):
 
 
 INLINE_MATH_THEN_PUNCTUATION = re.compile(
-    r'(<span class="math notranslate nohighlight">\\\(.*?\\\)</span>)([.,;:!?]+)', re.S
+    r'(<span class="math notranslate nohighlight">\\\([^<]*?\\\)</span>)([.,;:!?]+)'  # math is escaped: no "<"
 )
 
 

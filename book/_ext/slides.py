@@ -214,46 +214,64 @@ def derive_slide_metadata(nb):
     return nb
 
 
+LIST_ITEM = re.compile(r"^(?:[-*+]|\d+[.)])\s")
+
+
 def _blocks(source):
-    """A Markdown cell's paragraphs (blank-line separated), fenced blocks kept whole."""
-    blocks, current, fence = [], [], None
+    """A Markdown cell's paragraphs and top-level list items, with the separator that joins
+    each to the one before it ("\n" between items of one list); fenced blocks are kept whole."""
+    blocks, current, fence, gap = [], [], None, False
+
+    def close():
+        if current:
+            item = bool(LIST_ITEM.match(current[0]))
+            tight = item and not gap and blocks and LIST_ITEM.match(blocks[-1][1].split("\n")[0])
+            blocks.append(("\n" if tight else "\n\n", "\n".join(current)))
+            current.clear()
+
     for line in source.splitlines():
         opening = re.match(r"^(`{3,}|:{3,})", line)
         if fence is None and opening:
             fence = opening.group(1)[0] * len(opening.group(1))
         elif fence is not None and line.strip() == fence:
             fence = None
-        if not line.strip() and fence is None:
-            if current:
-                blocks.append("\n".join(current))
-            current = []
-        else:
-            current.append(line)
-    if current:
-        blocks.append("\n".join(current))
+        if fence is None and not line.strip():
+            close()
+            gap = True
+            continue
+        if fence is None and LIST_ITEM.match(line) and current:
+            close()
+        if not current:
+            gap = gap and not blocks
+        current.append(line)
+        gap = False if len(current) > 1 else gap
+    close()
     return blocks
 
 
 def split_markdown(nb, at_headings):
     """Cut Markdown cells that would not fit a slide: at every heading (at_headings: for a
     lecture whose slides are derived, so that each heading starts its slide) and where a cell
-    grows past SLIDE_BUDGET, between paragraphs. Each later part continues on a sub-slide
-    (a heading's part gets its slide from derive_slide_metadata)."""
+    grows past SLIDE_BUDGET, between paragraphs or list items. Each later part continues on a
+    sub-slide (a heading's part gets its slide from derive_slide_metadata)."""
     cells = []
     for cell in nb.cells:
         if cell.cell_type != "markdown":
             cells.append(cell)
             continue
         chunks = []
-        for block in _blocks(cell.source):
+        for sep, block in _blocks(cell.source):
             starts_heading = at_headings and re.match(r"^#{1,6}\s", block)
-            trial = (chunks[-1] + "\n\n" + block) if chunks else block
+            trial = (chunks[-1] + sep + block) if chunks else block
             too_tall = chunks and _height(nbformat.v4.new_markdown_cell(trial)) > SLIDE_BUDGET
             if not chunks or starts_heading or too_tall:
                 chunks.append(block)
             else:
                 chunks[-1] = trial
-        for n, chunk in enumerate(chunks or [cell.source]):
+        if len(chunks) <= 1:
+            cells.append(cell)
+            continue
+        for n, chunk in enumerate(chunks):
             part = copy.deepcopy(cell)
             part.source = chunk
             if n > 0:
