@@ -54,7 +54,7 @@ pdftools:
 # MathJax and the widget manager served from the site and every lecture's slides in slides/.
 # book/_ext/build.py is `jupyter-book build` minus 3.5 s of start-up. Nothing is done when no
 # file the book is built from changed since the last build (_build/html/.built).
-BOOK_INPUTS := $(shell find _config.yml _toc.yml book lectures exercises cnn_course requirements.txt \
+BOOK_INPUTS := $(shell find _config.yml _toc.yml book lectures exercises cnn_course data requirements.txt \
   pyproject.toml package-lock.json -type f -not -path '*/.ipynb_checkpoints/*' -not -path '*/__pycache__/*' \
   -not -path 'exercises/*/tests/*' 2>/dev/null)
 book: _build/html/.built
@@ -87,12 +87,22 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports --no-cache
 
 # The student-facing tree (book sources, lectures, exercises, support package; no answer) in
-# _build/student: what the public repository and the published book are made from.
+# STUDENT (_build/student): what the public repository and the published book are made from.
+# The tree is written afresh, but the notebook execution cache of a book built in it
+# (STUDENT/_build/.jupyter_cache, which .github/workflows/book.yml restores) is kept, so that a
+# rebuild re-executes only the lectures that changed.
+STUDENT ?= _build/student
 publish: $(STAMP)
-	$(PY) -m autograder publish _build/student
+	@cache="$(STUDENT)/_build/.jupyter_cache"; kept="$(STUDENT).jupyter_cache"; \
+	if [ -d "$$cache" ]; then rm -rf "$$kept" && mv "$$cache" "$$kept"; fi; \
+	$(PY) -m autograder publish $(STUDENT); status=$$?; \
+	if [ -d "$$kept" ]; then mkdir -p "$(STUDENT)/_build" && rm -rf "$$cache" && mv "$$kept" "$$cache"; fi; \
+	exit $$status
 
-# Regenerate student notebooks (exercises/) and autograders (_build/autograder/) from solutions/.
+# Regenerate student notebooks (exercises/) and autograders (_build/autograder/) from solutions/,
+# after writing each master's list of forbidden functions from its checks (checks/instructions.py).
 notebooks: $(STAMP)
+	$(PY) -m checks.instructions
 	$(PY) -m autograder generate
 
 # Fail if a committed student notebook is stale.

@@ -6,7 +6,18 @@ import numpy as np
 from .core import LIBRARIES, TORCH_CONV, call_text, expect_array, pair, pair_mistakes, run_student
 from .stride import failure_notes
 
-FORBIDDEN = TORCH_CONV + LIBRARIES
+# Ready-made zero padding would make pad2d a one-liner.
+PADDING = [
+    "numpy.pad",
+    "torch.nn.functional.pad",
+    "torch.constant_pad_nd",
+    "torch.nn.ZeroPad2d",
+    "torch.nn.ConstantPad2d",
+    "aten::constant_pad_nd*",
+    "aten::pad",
+]
+FORBIDDEN = TORCH_CONV + LIBRARIES + PADDING
+FORBIDDEN_NOTE = "ready-made padding would make question 1 a one-liner"
 
 MISTAKES = {
     "padding-one-side": ("zeros on the top and left only", ["pads only the top and left"]),

@@ -569,14 +569,20 @@ def load_gpu_timings(path=None):
 
 
 def missing_message():
-    """What to say when `load_gpu_timings()` finds no file: in a clone of the repository, that
-    none has been committed; elsewhere (the package installed alone, as on Colab), that this copy
-    cannot see the repository's data folder."""
-    if (ROOT / "_config.yml").exists() and (ROOT / "lectures").is_dir():
+    """What to say when `load_gpu_timings()` finds no file: in the instructor repository (which
+    has the benchmark script), how to make one; in the published student tree, that none has
+    been published; elsewhere (the package installed alone, as on Colab), that this copy cannot
+    see the repository's data folder."""
+    if (ROOT / "benchmarks" / "gpu_ladder.py").exists():
         return (
             f"No GPU measurement has been committed yet. On a machine with an NVIDIA GPU, run\n"
             f"    {GPU_COMMAND}\nand commit data/gpu-timings.json; this page will then show it here, "
             "labelled with where it was measured."
+        )
+    if (ROOT / "_config.yml").exists() and (ROOT / "lectures").is_dir():
+        return (
+            "No GPU measurement has been published with the course yet (data/gpu-timings.json). "
+            "Run this page on a GPU (in Colab: Runtime > Change runtime type > GPU) to fill in the GPU rows above."
         )
     return (
         "This copy of the course package has no repository files (as on Colab), so it cannot read the "

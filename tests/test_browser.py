@@ -753,3 +753,53 @@ def test_plain_ipywidgets_render_offline(site, server, browser):
     assert page.locator(".widget-dropdown select").count() == 1
     assert visit.errors == [] and visit.offsite == [], (visit.errors, visit.offsite)
     page.context.close()
+
+
+# Every slide of a deck, shown in turn (no transition): its scale (book/_ext/templates/cnn_reveal
+# fits a slide taller or wider than reveal's width x height), whether it still overflows, and
+# code or output boxes whose lines are cut at the right edge.
+EVERY_SLIDE = """async () => {
+  Reveal.configure({transition: 'none', backgroundTransition: 'none'});
+  const H = Reveal.getConfig().height, W = Reveal.getConfig().width, out = [];
+  for (const s of Reveal.getSlides()) {
+    const idx = Reveal.getIndices(s);
+    Reveal.slide(idx.h, idx.v);
+    await new Promise(r => setTimeout(r, 120));
+    const cur = Reveal.getCurrentSlide(), st = getComputedStyle(cur), rect = cur.getBoundingClientRect();
+    const scale = parseFloat(cur.dataset.cnnScale || '1');
+    out.push({slide: `${idx.h}/${idx.v}`, scale,
+      text: cur.textContent.trim().replace(/\\s+/g, ' ').slice(0, 60),
+      overflows: cur.scrollHeight * scale > H + 1 || cur.scrollWidth * scale > W + 1,
+      scrolls: ['scroll', 'auto'].includes(st.overflowY) && cur.scrollHeight > cur.clientHeight + 1,
+      off_screen: rect.top < -1 || rect.bottom > innerHeight + 1 || rect.left < -1 || rect.right > innerWidth + 1,
+      cut: [...cur.querySelectorAll('pre, code')].filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
+        .map(e => e.textContent.trim().slice(0, 50))});
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 720}, {"width": 1024, "height": 768}], ids=["16:9", "4:3"])
+def test_no_slide_scrolls_or_cuts_a_line(site, server, browser, viewport):
+    """Every slide of every deck fits its viewport (scaled if it must be, never below half
+    size), scrolls nowhere, and cuts no line of code or output at its right edge."""
+    decks = sorted((site / "slides").glob("*.slides.html"))
+    assert len(decks) == len(toc_notebooks()) - len([n for n in toc_notebooks() if n.startswith("exercises/")])
+    bad, seen = {}, 0
+    for deck in decks:
+        page, visit = open_page(browser, server, f"slides/{deck.name}", viewport=viewport)
+        slides = page.evaluate(EVERY_SLIDE)
+        page.context.close()
+        seen += len(slides)
+        problems = [s for s in slides if s["overflows"] or s["scrolls"] or s["off_screen"] or s["cut"] or s["scale"] < 0.5]
+        if problems:
+            bad[deck.name] = problems
+    assert seen > 100, f"only {seen} slides seen"
+    assert bad == {}, json.dumps(bad, indent=1)[:6000]
+
+
+def test_slides_index_lists_the_decks_in_the_courses_order(site):
+    index = (site / "slides" / "index.html").read_text(encoding="utf-8")
+    decks = re.findall(r'href="([\w-]+)\.slides\.html"', index)
+    lectures = [n.removeprefix("lectures/") for n in toc_notebooks() if n.startswith("lectures/")]
+    assert decks == lectures, decks

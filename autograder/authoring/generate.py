@@ -42,20 +42,26 @@ HIDDEN_CASE = r"hidden\W*True"
 # The first code cell of every student notebook. CNN_COURSE_FILES may point elsewhere (a mirror,
 # or a local server in the tests). Files already there, such as a grader's tests, are left alone.
 SETUP_CELL = """\
-# Run this cell first; do not edit it. It installs the grading tool where it is missing and,
-# where this exercise's public tests and checks are not beside the notebook (on Colab), it
-# downloads them from the course's repository.
+# Run this cell first; do not edit it. It installs the grading tool where it is missing and
+# downloads this exercise's public tests and checks where they are not beside the notebook.
 import os, pathlib, subprocess, sys, urllib.request
 try:
     import otter
 except ImportError:
     subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "otter-grader=={version}"])
 URL = "{url}"
-FILES = os.environ.get("CNN_COURSE_FILES", URL)
+FILES = os.environ.get("CNN_COURSE_FILES", URL) + "/{aid}"
+missing = []
 for name in {names}:
     if not pathlib.Path(name).exists():
         pathlib.Path(name).parent.mkdir(exist_ok=True)
-        urllib.request.urlretrieve(f"{{FILES}}/{aid}/{{name}}", name)
+        try:
+            urllib.request.urlretrieve(f"{{FILES}}/{{name}}", name)
+        except OSError:
+            missing.append(name)
+if missing:
+    print(f"Missing {{', '.join(missing)}}: not downloaded from {{FILES}} (no network?). Connect to"
+          " the internet and run this cell again, or save those files beside this notebook.")
 """
 
 

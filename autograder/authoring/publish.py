@@ -25,6 +25,7 @@ PUBLISHED = [
     "lectures",
     "exercises",
     "cnn_course",
+    "data",
     "pyproject.toml",
     "requirements.txt",
     "package.json",
@@ -60,6 +61,21 @@ python3 -m venv .venv
 To build the book: `python3 book/_ext/offline_assets.py` (installs the site's JavaScript with
 npm), then `.venv/bin/jupyter-book build .` and open `_build/html/index.html`.
 """
+
+
+# Passages of the book's pages that only the instructor repository needs (its make targets, how
+# to regenerate and grade, what the grader does not defend against): left out of the student tree.
+INSTRUCTORS_ONLY = re.compile(
+    r"<!-- instructors' repository only\b.*?-->.*?<!-- end of instructors' repository only -->\n?", re.S
+)
+
+
+def cut_instructors_only(tree):
+    """Remove the instructors-only passages from the book's Markdown pages under `tree`."""
+    for page in sorted((Path(tree) / "book").glob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        if INSTRUCTORS_ONLY.search(text):
+            page.write_text(INSTRUCTORS_ONLY.sub("", text), encoding="utf-8")
 
 
 class PublishError(Exception):
@@ -109,6 +125,7 @@ def publish(target):
             shutil.copytree(source, stage / name, ignore=IGNORED)
         elif source.exists():
             shutil.copy2(source, stage / name)
+    cut_instructors_only(stage)
     (stage / "README.md").write_text(README, encoding="utf-8")
     (stage / ".gitignore").write_text(".venv/\n_build/\nnode_modules/\n__pycache__/\n*.egg-info/\n", encoding="utf-8")
     found = problems(stage)

@@ -7,8 +7,8 @@
    every page.)
 2. Fresh outputs: the notebook execution cache (jupyter-cache) re-runs a notebook only when
    its code cells change, so it would keep outputs made by an older `cnn_course` (an old
-   widget, an old figure). The cache is emptied when the course package, requirements.txt or
-   pyproject.toml change.
+   widget, an old figure). The cache is emptied when the course package, requirements.txt,
+   pyproject.toml or a committed measurement (data/, which the GPU chapter reads) change.
 3. Slides: at the end of an HTML build, every executed lecture becomes a reveal.js deck in
    slides/ (slides.py), and each lecture page gets a header button that opens its deck. A deck
    is rebuilt only when its lecture, that lecture's execution or the slides' code changed.
@@ -52,6 +52,7 @@ def _lectures(app):
 def _package_digest():
     root = offline_assets.ROOT
     files = sorted((root / "cnn_course").rglob("*.py")) + [root / "requirements.txt", root / "pyproject.toml"]
+    files += sorted(p for p in (root / "data").rglob("*") if p.is_file())  # measurements the lectures read
     h = hashlib.sha256()
     for f in files:
         if f.exists():
@@ -66,7 +67,7 @@ def drop_stale_execution_cache(app, config):
     stamp = cache / "cnn-course-package.sha"
     digest = _package_digest()
     if cache.exists() and (not stamp.exists() or stamp.read_text().strip() != digest):
-        LOGGER.info(f"cnn_course, requirements.txt or pyproject.toml changed: emptying {cache}")
+        LOGGER.info(f"cnn_course, requirements.txt, pyproject.toml or data/ changed: emptying {cache}")
         shutil.rmtree(cache)
     cache.mkdir(parents=True, exist_ok=True)
     stamp.write_text(digest + "\n")
@@ -166,6 +167,19 @@ def accessible_names(app, pagename, templatename, context, doctree):
         context["generate_toctree_html"] = named_toctree
 
 
+INLINE_MATH_THEN_PUNCTUATION = re.compile(
+    r'(<span class="math notranslate nohighlight">\\\([^<]*?\\\)</span>)([.,;:!?]+)'  # math is escaped: no "<"
+)
+
+
+def math_keeps_its_punctuation(app, pagename, templatename, context, doctree):
+    """A full stop or comma right after inline math stays on the math's line: the browser may
+    break a line after an inline formula (an atomic box), which would start the next line with
+    the punctuation. Formula and punctuation share a no-wrap span (static/cnn-book.css)."""
+    if app.builder.name in ASSET_BUILDERS and "body" in context:
+        context["body"] = INLINE_MATH_THEN_PUNCTUATION.sub(r'<span class="cnn-nowrap">\1\2</span>', context["body"])
+
+
 def copy_assets(app):
     if app.builder.name not in ASSET_BUILDERS:
         return
@@ -243,5 +257,6 @@ def setup(app):
     app.connect("html-page-context", add_slides_button, priority=502)  # after the theme's buttons
     app.connect("html-page-context", tidy_scripts, priority=900)  # after myst-nb adds its scripts
     app.connect("html-page-context", accessible_names, priority=901)  # after the theme fills the context
+    app.connect("html-page-context", math_keeps_its_punctuation, priority=902)
     app.connect("build-finished", build_slides)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -8,8 +8,9 @@ come from the execution cache that `make book` filled) into <build>/singlehtml/.
 served on 127.0.0.1 and opened in headless Chromium ($CHROMIUM or /usr/bin/chromium, driven
 by Playwright, as in the browser tests), which waits for MathJax to typeset every formula and
 for every image to load, then prints it (Chromium's print to PDF, A4).
-Output: <build>/html/cnn-course.pdf, the file the front page links to; its page count and
-size are printed.
+Output: <build>/html/cnn-course.pdf; its page count and size are printed. Only then does the
+front page link to it: the link is written into the built front page's empty
+<p id="cnn-course-pdf"> (book/intro.md), so that a book built without its PDF links to none.
 
 Nothing leaves the machine: a request to anywhere but the local server fails the build.
 """
@@ -28,6 +29,25 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 PDF_NAME = "cnn-course.pdf"
 SINGLE_PAGE = "book/intro.html"  # the root document, which the singlehtml builder fills with the whole book
+FRONT_PAGE = "book/intro.html"  # in the html build: the page whose <p id="cnn-course-pdf"> gets the link
+PDF_SLOT = '<p id="cnn-course-pdf"></p>'
+PDF_LINK = (
+    '<p id="cnn-course-pdf">The whole book is also one PDF, to print or to read offline: '
+    f'<a href="../{PDF_NAME}">{PDF_NAME}</a> (every chapter with its figures; the widgets appear at '
+    "their first setting).</p>"
+)
+
+
+def link_pdf(html_root):
+    """Write the PDF's link into the built front page; False where the page has no slot for it."""
+    front = Path(html_root) / FRONT_PAGE
+    text = front.read_text(encoding="utf-8")
+    if PDF_LINK in text:
+        return True
+    if PDF_SLOT not in text:
+        return False
+    front.write_text(text.replace(PDF_SLOT, PDF_LINK), encoding="utf-8")
+    return True
 PRINTED_PAGE = "whole-book.html"  # a copy of it at the top of the site, where its relative links work
 TIMEOUT_MS = 120_000
 
@@ -158,6 +178,8 @@ def main(argv=None):
     if info["typeset"] != info["math"] or info["broken"]:
         out.unlink(missing_ok=True)
         sys.exit(f"not printed: {info['math'] - info['typeset']} formulas untypeset, images broken: {info['broken']}")
+    if not link_pdf(build / "html"):
+        sys.exit(f"{build / 'html' / FRONT_PAGE} has no {PDF_SLOT} for the PDF's link")
     pages = page_count(out)
     print(
         f"{out}: {pages if pages is not None else '?'} pages, {out.stat().st_size / 1e6:.1f} MB "

@@ -214,10 +214,83 @@ def derive_slide_metadata(nb):
     return nb
 
 
+LIST_ITEM = re.compile(r"^(?:[-*+]|\d+[.)])\s")
+
+
+def _blocks(source):
+    """A Markdown cell's paragraphs and top-level list items, with the separator that joins
+    each to the one before it ("\n" between items of one list); fenced blocks are kept whole."""
+    blocks, current, fence, gap = [], [], None, False
+
+    def close():
+        if current:
+            item = bool(LIST_ITEM.match(current[0]))
+            tight = item and not gap and blocks and LIST_ITEM.match(blocks[-1][1].split("\n")[0])
+            blocks.append(("\n" if tight else "\n\n", "\n".join(current)))
+            current.clear()
+
+    for line in source.splitlines():
+        opening = re.match(r"^(`{3,}|:{3,})", line)
+        if fence is None and opening:
+            fence = opening.group(1)[0] * len(opening.group(1))
+        elif fence is not None and line.strip() == fence:
+            fence = None
+        if fence is None and not line.strip():
+            close()
+            gap = True
+            continue
+        if fence is None and LIST_ITEM.match(line) and current:
+            close()
+        if not current:
+            gap = gap and not blocks
+        current.append(line)
+        gap = False if len(current) > 1 else gap
+    close()
+    return blocks
+
+
+def split_markdown(nb, at_headings):
+    """Cut Markdown cells that would not fit a slide: at every heading (at_headings: for a
+    lecture whose slides are derived, so that each heading starts its slide) and where a cell
+    grows past SLIDE_BUDGET, between paragraphs or list items. Each later part continues on a
+    sub-slide (a heading's part gets its slide from derive_slide_metadata)."""
+    cells = []
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            cells.append(cell)
+            continue
+        chunks = []
+        for sep, block in _blocks(cell.source):
+            starts_heading = at_headings and re.match(r"^#{1,6}\s", block)
+            trial = (chunks[-1] + sep + block) if chunks else block
+            too_tall = chunks and _height(nbformat.v4.new_markdown_cell(trial)) > SLIDE_BUDGET
+            if not chunks or starts_heading or too_tall:
+                chunks.append(block)
+            else:
+                chunks[-1] = trial
+        if len(chunks) <= 1:
+            cells.append(cell)
+            continue
+        for n, chunk in enumerate(chunks):
+            part = copy.deepcopy(cell)
+            part.source = chunk
+            if n > 0:
+                if "id" in part:
+                    part["id"] = f"{part['id']}-{n}"
+                part.metadata = {k: v for k, v in part.metadata.items() if k != "slideshow"}
+                if not at_headings:
+                    part.metadata["slideshow"] = {"slide_type": "subslide"}
+            cells.append(part)
+    nb.cells = cells
+    return nb
+
+
 def prepare(nb):
     """A copy of an executed lecture, ready for the SlidesExporter."""
     nb = copy.deepcopy(nb)
-    if not has_slide_metadata(nb):
+    derived = not has_slide_metadata(nb)
+    split_markdown(nb, at_headings=derived)
+    if derived:
         derive_slide_metadata(nb)
     glue = glued_values(nb)
     cells = []
@@ -262,7 +335,7 @@ def exporter():
     c.SlidesExporter.template_name = "cnn_reveal"
     c.SlidesExporter.reveal_url_prefix = f"{prefix}/reveal.js"
     c.SlidesExporter.reveal_theme = "white"
-    c.SlidesExporter.reveal_scroll = True
+    c.SlidesExporter.reveal_scroll = False  # no slide scrolls: the template scales a tall one to fit
     c.SlidesExporter.reveal_number = "c/t"
     c.SlidesExporter.require_js_url = f"../_static/{offline_assets.REQUIREJS}"
     c.SlidesExporter.mathjax_url = f"../_static/{offline_assets.MATHJAX}"
@@ -368,6 +441,26 @@ def deck_key(name, build_dir):
     return h.hexdigest()[:20]
 
 
+def course_order(names):
+    """The lectures' names in the order of the table of contents (_toc.yml), others after them."""
+    import yaml
+
+    order = []
+
+    def walk(entries):
+        for entry in entries or []:
+            if str(entry.get("file", "")).startswith("lectures/"):
+                order.append(entry["file"].removeprefix("lectures/"))
+            walk(entry.get("sections"))
+            walk(entry.get("chapters"))
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    walk([c for part in toc.get("parts", []) for c in part.get("chapters", [])])
+    walk(toc.get("chapters"))
+    rank = {name: i for i, name in enumerate(order)}
+    return sorted(names, key=lambda n: (rank.get(n, len(rank)), n))
+
+
 def build_all(build_dir, html_dir, names, only_changed=False):
     """The named lectures (executed by the book build in build_dir) -> html_dir/slides/.
     only_changed: keep a deck whose lecture, execution and template are those it was built
@@ -376,7 +469,7 @@ def build_all(build_dir, html_dir, names, only_changed=False):
     offline_assets.copy_into(html_dir / "_static")
     out_dir = html_dir / "slides"
     decks = []
-    for name in sorted(names):
+    for name in course_order(names):  # the index lists the decks in the course's order
         path, stamp = out_dir / f"{name}.slides.html", out_dir / f".{name}.key"
         key = deck_key(name, build_dir)
         if only_changed and path.exists() and stamp.exists():

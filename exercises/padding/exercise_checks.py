@@ -930,7 +930,18 @@ with the Stride exercise's check_corr2d_sp)."""
 import numpy as np
 
 
-FORBIDDEN = TORCH_CONV + LIBRARIES
+# Ready-made zero padding would make pad2d a one-liner.
+PADDING = [
+    "numpy.pad",
+    "torch.nn.functional.pad",
+    "torch.constant_pad_nd",
+    "torch.nn.ZeroPad2d",
+    "torch.nn.ConstantPad2d",
+    "aten::constant_pad_nd*",
+    "aten::pad",
+]
+FORBIDDEN = TORCH_CONV + LIBRARIES + PADDING
+FORBIDDEN_NOTE = "ready-made padding would make question 1 a one-liner"
 
 MISTAKES = {
     "padding-one-side": ("zeros on the top and left only", ["pads only the top and left"]),

@@ -679,6 +679,9 @@ import numpy as np
 # F.pad with negative widths crops: that shifts an image, so it is forbidden here (the lecture
 # shifts digits with it).
 FORBIDDEN = ["scipy.ndimage", "skimage", "cv2", "torch.nn.functional.pad"]
+FORBIDDEN_NOTE = (
+    "with negative widths it crops, which is the shift itself: the lecture's one-line shift is not allowed here"
+)
 
 MISTAKES = {
     "shift-wraps": ("np.roll: pixels wrap around", ["wraps around, like np.roll"]),

@@ -49,13 +49,20 @@ def pad_int_only(image, padding):
 
 
 def pad_with_edge_values(image, padding):
+    # the border pixels repeated outwards instead of zeros (np.pad's mode="edge")
     ph, pw = _pair(padding)
-    return np.pad(np.asarray(image, dtype=float), ((ph, ph), (pw, pw)), mode="edge")
+    X = np.asarray(image, dtype=float)
+    rows = np.clip(np.arange(-ph, X.shape[0] + ph), 0, X.shape[0] - 1)
+    cols = np.clip(np.arange(-pw, X.shape[1] + pw), 0, X.shape[1] - 1)
+    return X[np.ix_(rows, cols)]
 
 
 def pad_keeps_integer_dtype(image, padding):
     ph, pw = _pair(padding)
-    return np.pad(np.asarray(image), ((ph, ph), (pw, pw)))
+    X = np.asarray(image)
+    P = np.zeros((X.shape[0] + 2 * ph, X.shape[1] + 2 * pw), dtype=X.dtype)
+    P[ph : ph + X.shape[0], pw : pw + X.shape[1]] = X
+    return P
 
 
 def pad_returns_image_when_zero(image, padding):
@@ -87,7 +94,10 @@ def padded_one_side(image, kernel, stride=1, padding=0):
 
 def padded_all_zeros_top_left(image, kernel, stride=1, padding=0):
     ph, pw = _pair(padding)
-    return corr2d_strided(np.pad(np.asarray(image, dtype=float), ((2 * ph, 0), (2 * pw, 0))), kernel, stride)
+    X = np.asarray(image, dtype=float)
+    P = np.zeros((X.shape[0] + 2 * ph, X.shape[1] + 2 * pw))
+    P[2 * ph :, 2 * pw :] = X
+    return corr2d_strided(P, kernel, stride)
 
 
 def padded_swapped(image, kernel, stride=1, padding=0):

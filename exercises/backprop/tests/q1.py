@@ -13,7 +13,8 @@ def test_lecture_example(conv2d_backward):
     from exercise_checks import check_conv2d_backward
     x = np.arange(9.0).reshape(1, 1, 3, 3)
     w = np.array([[0.0, 1], [2, 3]]).reshape(1, 1, 2, 2)
-    check_conv2d_backward(conv2d_backward, np.ones((1, 1, 2, 2)), x, w)
+    dout = np.array([[1.0, 2], [3, 4]]).reshape(1, 1, 2, 2)
+    check_conv2d_backward(conv2d_backward, dout, x, w)
 
 @test_case(points=None, hidden=False)
 def test_batch_and_channels(conv2d_backward):

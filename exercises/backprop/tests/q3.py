@@ -6,7 +6,7 @@ name = "q3"
 points = 6
 
 @test_case(points=None, hidden=False)
-def test_lecture_overlap(avg_pool2d_backward):
+def test_overlapping_windows(avg_pool2d_backward):
     from exercise_checks import FORBIDDEN, expect_allowed
     expect_allowed(avg_pool2d_backward, 'avg_pool2d_backward', FORBIDDEN)
     import numpy as np
