@@ -16,6 +16,7 @@ import signal
 import sys
 import tempfile
 import time
+import timeit
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,9 +28,10 @@ from ..settings import MAX_NOTEBOOK_BYTES, MAX_REPLY_BYTES, WORKER_GRACE_SECONDS
 from ..submissions import submissions_in
 from . import confine, landlock
 from .cache import Cache, file_key, run_key
+from .clock import Clock
 from .pool import Pool
 from .testfiles import question_table
-from .worker import Worker, peak_mb
+from .worker import Worker, grade_one, peak_mb
 
 # What the zygote imports before forking (once per worker), besides what the exercise notebook
 # imports; torch too when the exercise forbids torch operators (see worker_config).
@@ -115,6 +117,39 @@ def _interrupted(signum, frame):
     raise Interrupted(signal.Signals(signum).name)
 
 
+class InProcess:
+    """Pool's interface (engine.pool), one Worker in this process: for a run with one job and one
+    file to grade. Its zygote starts first and warms up while the tests load. The grader's clock
+    (engine.clock) is installed while it grades and taken back after. What it lacks is the
+    pool's backstop, killing a worker past its budget: the worker keeps the budget itself."""
+
+    def __init__(self, n: int, config: dict):
+        self.worker = Worker(config)
+        self.gpu = self.worker.gpu
+        # The tests' checks compare with PyTorch: imported now, while the zygote imports it too
+        # (two cores), rather than at the first test, after the zygote is ready.
+        checks = Path(config["tests"]).parent / "exercise_checks.py"
+        if "torch" in config["preload"] and checks.is_file() and "import torch" in checks.read_text("utf-8"):
+            import torch  # noqa: F401
+
+    def run(self, jobs, done, budget=None):
+        saved = time.perf_counter, time.perf_counter_ns, timeit.default_timer
+        Clock.install()
+        try:
+            for name, path in jobs:
+                done(grade_one(self.worker, name, path))
+        finally:
+            time.perf_counter, time.perf_counter_ns, timeit.default_timer = saved
+
+    def close(self, wait=True):
+        # The zygote has no child left (each was ended with its session) and nothing to write:
+        # stopped at once, rather than waiting for an interpreter holding torch to finalise.
+        zygote = self.worker.zygote
+        if zygote.proc is not None and zygote.proc.poll() is None:
+            zygote.proc.kill()
+        self.worker.close()
+
+
 Show = Callable[[SubmissionOutcome, str], None]
 
 
@@ -195,7 +230,9 @@ def _grade(assignment, files, settings, cache, scratch, progress):
     for name in list(outcomes):
         show(outcomes[name], " (unchanged: from the cache)" if outcomes[name].from_cache else "")
     if work:
-        pool = Pool(n, config)
+        # One job and one file (Gradescope grades one submission per run): graded here, without
+        # starting an interpreter that imports the grader and loads the tests a second time.
+        pool = InProcess(n, config) if settings.jobs == 1 and len(work) == 1 else Pool(n, config)
 
         def done(outcome):
             outcomes[outcome.submission] = outcome
