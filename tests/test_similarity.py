@@ -301,7 +301,7 @@ def test_grade_with_similarity(tmp_path):
     assert "1 pairs at or above" in proc.stderr
 
 
-def test_a_rerun_with_nothing_changed_is_read_from_the_cache(report, tmp_path):
+def test_a_rerun_with_nothing_changed_is_read_from_the_cache(report, tmp_path, capsys):
     """A rerun into the same folder compares nothing again (similarity-cache.json, keyed by the
     content of every file compared) and leaves the same files; a changed threshold or a changed
     submission is compared again."""
@@ -321,13 +321,23 @@ def test_a_rerun_with_nothing_changed_is_read_from_the_cache(report, tmp_path):
     assert lower.returncode == 0 and "unchanged" not in lower.stderr, lower.stderr
     assert len(rows_of(out)) > len(report["rows"])
 
+    # the same in this process (write_report, as the command calls it), on a folder that changes
+    from autograder.outputs.similarity import write_report
+
     folder, out = tmp_path / "class", tmp_path / "out"
     folder.mkdir()
     for name in ("honest_loops", "honest_vectorised"):
         nbformat.write(gc.filled(**HONEST[name]), folder / f"{name}.ipynb")
-    assert "unchanged" not in similarity(folder, out).stderr
+    write_report("convolution", folder, out)
+    assert "unchanged" not in capsys.readouterr().err
     assert not [r for r in rows_of(out) if r["a"] == "honest_vectorised"]
     nbformat.write(gc.filled(**key_copy()), folder / "honest_vectorised.ipynb")  # one file's bytes changed
-    first, again = similarity(folder, out), similarity(folder, out)
-    assert "unchanged" not in first.stderr and "(unchanged: from similarity-cache.json)" in again.stderr
+    rows, _ = write_report("convolution", folder, out)
+    assert "unchanged" not in capsys.readouterr().err
+    again, _ = write_report("convolution", folder, out)
+    assert "(unchanged: from similarity-cache.json)" in capsys.readouterr().err
     assert [r["kind"] for r in rows_of(out) if r["a"] == "honest_vectorised"][:1] == ["answer key"], rows_of(out)
+    assert [{k: v for k, v in r.items() if k not in ("sa", "sb")} for r in again] == [
+        {k: v for k, v in r.items() if k not in ("sa", "sb")} for r in rows
+    ]
+    assert all((a["sa"] == b["sa"]).all() and (a["sb"] == b["sb"]).all() for a, b in zip(rows, again))
