@@ -75,6 +75,18 @@ def worker_config(assignment: Assignment, settings: GradingSettings, scratch: st
     }
 
 
+def single_submission_config(config: dict, assignment: Assignment) -> dict:
+    """The workers' configuration for grading one submission: torch is preloaded only where the
+    notebook imports it. For a batch the zygote imports it once (with torch._dynamo, which the
+    trap on forbidden operators needs: seconds) so that every student process that imports torch
+    finds it ready; for one submission, a student process that imports torch pays the same
+    import itself (the trap is set as it imports), and one that does not saves it. The grade's
+    cache key is the batch configuration's: the grades are the same."""
+    if any(m.split(".")[0] == "torch" for m in assignment.imports):
+        return config
+    return dict(config, preload=[m for m in config["preload"] if m != "torch"])
+
+
 def check_root(allow_root: bool = False) -> str | None:
     """None where student code will not run as root; the warning for the log where it will and
     that is allowed (allow_root, or AUTOGRADER_ALLOW_ROOT=1); else GradingError, with the fix."""
@@ -126,11 +138,6 @@ class InProcess:
     def __init__(self, n: int, config: dict):
         self.worker = Worker(config)
         self.gpu = self.worker.gpu
-        # The tests' checks compare with PyTorch: imported now, while the zygote imports it too
-        # (two cores), rather than at the first test, after the zygote is ready.
-        checks = Path(config["tests"]).parent / "exercise_checks.py"
-        if "torch" in config["preload"] and checks.is_file() and "import torch" in checks.read_text("utf-8"):
-            import torch  # noqa: F401
 
     def run(self, jobs, done, budget=None):
         saved = time.perf_counter, time.perf_counter_ns, timeit.default_timer
@@ -232,7 +239,10 @@ def _grade(assignment, files, settings, cache, scratch, progress):
     if work:
         # One job and one file (Gradescope grades one submission per run): graded here, without
         # starting an interpreter that imports the grader and loads the tests a second time.
-        pool = InProcess(n, config) if settings.jobs == 1 and len(work) == 1 else Pool(n, config)
+        if settings.jobs == 1 and len(work) == 1:
+            pool = InProcess(n, single_submission_config(config, assignment))
+        else:
+            pool = Pool(n, config)
 
         def done(outcome):
             outcomes[outcome.submission] = outcome

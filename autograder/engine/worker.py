@@ -65,6 +65,11 @@ class Worker:
         self.zygote = Zygote(config, self.scratch)
         self.zygote.start()  # it warms up while this process loads the tests
         self.test_files = load_test_files(config["tests"])
+        # The tests' checks compare with PyTorch: imported now, while the zygote imports it too,
+        # rather than at the first test, once the zygote is ready.
+        checks = Path(config["tests"]).parent / "exercise_checks.py"
+        if checks.is_file() and "import torch" in checks.read_text("utf-8"):
+            import torch  # noqa: F401
         # Only the `_gpu` questions use the GPU: without one, torch is not imported to look for it.
         if not any(tf.name.endswith("_gpu") for tf in self.test_files):
             self.gpu = False
