@@ -56,7 +56,9 @@ def built_book():
         html = Path(os.environ["BOOK_HTML"]).resolve()
         assert (html / "index.html").exists(), f"BOOK_HTML={html} holds no built book"
         return html
-    proc = subprocess.run(["make", "--no-print-directory", "book"], capture_output=True, text=True, cwd=ROOT)
+    # -o .venv/.installed: the environment is the one running these tests, not rebuilt from here
+    command = ["make", "--no-print-directory", "-o", ".venv/.installed", "book"]
+    proc = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-5000:]
     return ROOT / "_build" / "html"
 
