@@ -73,12 +73,13 @@ pdf: book browser
 
 # Everything CI runs: lint, then every test, browser tests, the PDF and the Colab-readiness check included.
 test: $(STAMP) assets browser pdftools lint
-	$(PY) -m pytest -ra
+	$(PY) -m pytest -ra --durations=15
 
-# The developers' fast lane (a few minutes on 2 cores): lint, the references, the exercises'
-# answer keys, classic mistakes and leak checks; no browser, no notebook runs, no batch grading.
+# The developers' fast lane (under 3 minutes on 2 cores): lint, the references, the exercises'
+# answer keys, classic mistakes and leak checks; no browser, no notebook runs, no batch grading
+# (what does one is marked `slow`).
 test-fast: $(STAMP) lint
-	$(PY) -m pytest -ra -m "not slow"
+	$(PY) -m pytest -ra --durations=15 -m "not slow"
 
 # ruff and import-linter (both configured in pyproject.toml): lint errors and broken import
 # contracts (the grader's layers, no cycles) fail `make test`.

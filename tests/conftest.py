@@ -42,6 +42,28 @@ def run_grade(folder, out, *options, aid="convolution", cwd=None, env=None, chec
 
 
 @pytest.fixture(scope="session")
+def built_book():
+    """_build/html as `make book` builds it (warnings are errors), once per test session and only
+    when a file the book is built from changed since its last build (make's stamp,
+    _build/html/.built; the lectures' execution is cached too). The book tests, the browser
+    tests and the PDF read this one build. BOOK_HTML=<folder>: a book built elsewhere."""
+    import subprocess
+    from pathlib import Path
+
+    from autograder.paths import ROOT
+
+    if os.environ.get("BOOK_HTML"):
+        html = Path(os.environ["BOOK_HTML"]).resolve()
+        assert (html / "index.html").exists(), f"BOOK_HTML={html} holds no built book"
+        return html
+    # -o .venv/.installed: the environment is the one running these tests, not rebuilt from here
+    command = ["make", "--no-print-directory", "-o", ".venv/.installed", "book"]
+    proc = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-5000:]
+    return ROOT / "_build" / "html"
+
+
+@pytest.fixture(scope="session")
 def student_tree(tmp_path_factory):
     """The student tree, as `python -m autograder publish` writes it (what the public repository holds)."""
     from autograder.authoring.publish import publish
@@ -112,7 +134,9 @@ def run_autograder(gradescope_zip):
 
     import nbformat
 
-    def run(notebook, root):
+    def run(notebook, root, env=None):
+        """env: variables added to run_autograder's environment. Its stderr is left in
+        root/stderr.txt."""
         (root / "source").mkdir(parents=True)
         (root / "submission").mkdir()
         (root / "results").mkdir()
@@ -124,10 +148,11 @@ def run_autograder(gradescope_zip):
                     os.chmod(root / "source" / info.filename, mode & 0o777)
         shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
         nbformat.write(notebook, root / "submission" / "my notebook.ipynb")
-        env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=sys.executable)
+        env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=sys.executable, **(env or {}))
         proc = subprocess.run(
             [str(root / "run_autograder")], env=env, cwd=root, capture_output=True, text=True, timeout=600
         )
+        (root / "stderr.txt").write_text(proc.stderr)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         return json.loads((root / "results" / "results.json").read_text())
 

@@ -78,15 +78,8 @@ def chromium_executable():
 
 
 @pytest.fixture(scope="module")
-def site():
-    if os.environ.get("BOOK_HTML"):
-        html = Path(os.environ["BOOK_HTML"]).resolve()
-        assert (html / "index.html").exists(), f"BOOK_HTML={html} holds no built book"
-        return html
-    jb = Path(sys.executable).with_name("jupyter-book")
-    proc = subprocess.run([str(jb), "build", str(ROOT), "-W", "--keep-going"], capture_output=True, text=True, cwd=ROOT)
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-5000:]
-    return ROOT / "_build" / "html"
+def site(built_book):
+    return built_book
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -115,7 +115,8 @@ def test_classic_mistake_fails_with_a_pointed_message(aid, question, functions, 
     if _skipped_here(question):
         pytest.skip(f"{question} needs a CUDA GPU")
     env = {**master.answer_key(master_path(aid)), **functions}
-    (result,) = [q for q in run_tests(generated(aid) / "autograder" / aid / "tests", env) if q.name == question]
+    (result,) = run_tests(generated(aid) / "autograder" / aid / "tests", env, questions=[question])
+    assert result.name == question
     assert result.score < result.possible, f"no test of {question} catches this mistake"
     messages = [c.message for c in result.failures()]
     named = {m for text in messages for m in mistakes.named_in(text, known)}
@@ -146,6 +147,7 @@ def test_every_mistake_id_is_tried(aid):
             )
 
 
+@pytest.mark.slow  # runs the notebook's first cell (and publishes the student tree it downloads from)
 @pytest.mark.parametrize("aid", IDS)
 def test_first_cell_keeps_a_graders_hidden_tests(aid, generated, files_server, tmp_path):
     """Where tests/ already holds the grader's copy of a test (public and hidden cases, as under

@@ -266,3 +266,26 @@ def test_run_autograder_writes_gradescopes_results(run_autograder, tmp_path):
     assert scores["correct"] == {"q1": 8, "q2": 5, "total": FULL}
     assert scores["not_flipped"]["q1"] == 8 and scores["not_flipped"]["q2"] < 5, scores
     assert scores["not_flipped"]["total"] < FULL
+
+
+@pytest.mark.slow
+def test_run_autograder_prepares_nothing_and_grades_in_one_process(gradescope_zip, run_autograder, tmp_path):
+    """Prepared once, graded many times: the zip holds the hidden tests as the grader runs them
+    and none of the code that prepares them, and run_autograder grades the submission in its own
+    process (no worker interpreter), importing neither nbformat nor otter's package (the test
+    files need only otter.test_files.exception_test): `python -X importtime` of the run."""
+    with zipfile.ZipFile(gradescope_zip) as z:
+        names = set(z.namelist())
+        hidden = z.read("tests/q1.py").decode()
+    assert not [n for n in names if n.startswith("autograder/authoring/")], "generation is not shipped"
+    assert "hidden=True" in hidden, "the tests come prepared, hidden cases included"
+    result = run_autograder(grading_cases.filled(), tmp_path / "run", env={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert result["score"] == FULL
+    log = (tmp_path / "run" / "stderr.txt").read_text().splitlines()
+    names = [line.rsplit("|", 1)[1].strip() for line in log if line.startswith("import time:") and line.count("|") == 2]
+    imported = set(names)
+    # (otter.test_files.exception_test, imported by importlib.import_module, is not listed: its own imports are)
+    assert "autograder.commands.gradescope_run" in imported and "otter.test_files.abstract_test" in imported
+    for slow in ("nbformat", "jsonschema", "otter.assign", "otter.api", "autograder.authoring.generate"):
+        assert slow not in imported, f"{slow} imported on Gradescope"
+    assert names.count("autograder.engine.worker") == 1, "one process imported the worker: no pool was spawned"

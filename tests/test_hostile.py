@@ -277,6 +277,7 @@ def assert_full(row, *questions):
 # ----------------------------------------------------------------------------- 1: the batch
 
 
+@pytest.mark.slow  # runs the grade command
 def test_every_file_has_its_row(hostile):
     names = {
         "correct", "deep_expression", "huge_sum", "lone_surrogate", "Jos\\xe9", "returns_input", "uid_probe",
@@ -290,6 +291,7 @@ def test_every_file_has_its_row(hostile):
     assert not list(hostile["tmp"].iterdir()), "scratch left behind"
 
 
+@pytest.mark.slow  # runs the grade command
 def test_code_that_breaks_a_parser_costs_only_its_cell(hostile):
     for name, error in [("deep_expression", ("MemoryError", "RecursionError")), ("huge_sum", ("RecursionError",))]:
         row = hostile["rows"][name]
@@ -297,12 +299,14 @@ def test_code_that_breaks_a_parser_costs_only_its_cell(hostile):
         assert any(e in section(hostile, name) for e in error), row
 
 
+@pytest.mark.slow  # runs the grade command
 def test_unencodable_text_and_names_are_escaped(hostile):
     assert "\\ud800 lone" in section(hostile, "lone_surrogate")
     assert_full(hostile["rows"]["Jos\\xe9"], "q1", "q2")
     assert (hostile["out"] / "feedback" / "Jos_xe9.md").exists()  # no backslash: Windows refuses it
 
 
+@pytest.mark.slow  # runs the grade command
 def test_what_is_not_a_regular_file_is_reported_not_read(hostile):
     fifo, link = hostile["rows"]["fifo"], hostile["rows"]["linked"]
     assert total(fifo) == 0 and "not a regular file" in fifo["status"], fifo
@@ -312,6 +316,7 @@ def test_what_is_not_a_regular_file_is_reported_not_read(hostile):
 # ----------------------------------------------------------------------------- 2: aliasing
 
 
+@pytest.mark.slow  # runs the grade command
 def test_a_result_that_is_the_input_reaches_the_test_as_the_input(hostile):
     row = hostile["rows"]["returns_input"]
     assert_full(row, "q1", "q2")
@@ -325,6 +330,7 @@ def test_a_result_that_is_the_input_reaches_the_test_as_the_input(hostile):
 # ----------------------------------------------------------------------------- 3: root
 
 
+@pytest.mark.slow  # runs the grade command
 def test_student_code_does_not_run_as_root_unless_the_log_says_so(hostile):
     row = hostile["rows"]["uid_probe"]
     if ROOT_PROBLEM:  # this machine: the suite passed the override, which every log records
@@ -335,6 +341,7 @@ def test_student_code_does_not_run_as_root_unless_the_log_says_so(hostile):
         assert "ran as root" not in hostile["log"]
 
 
+@pytest.mark.slow  # runs the grade command
 def test_root_without_a_reachable_python_refuses_in_one_line(tmp_path, tests_dir):
     env = {k: v for k, v in os.environ.items() if k != "AUTOGRADER_ALLOW_ROOT"}
     folder = tmp_path / "in"
@@ -352,6 +359,7 @@ def test_root_without_a_reachable_python_refuses_in_one_line(tmp_path, tests_dir
 # ----------------------------------------------------------------------------- 4: files
 
 
+@pytest.mark.slow  # runs the grade command
 def test_only_four_device_nodes_and_the_scratch_quota(hostile):
     assert not Path("/dev/shm/hostile-probe").exists(), "a submission wrote into /dev/shm"
     if landlock.landlock_abi() < 1:
@@ -363,12 +371,14 @@ def test_only_four_device_nodes_and_the_scratch_quota(hostile):
 # ----------------------------------------------------------------------------- 5: time
 
 
+@pytest.mark.slow  # runs the grade command
 def test_fake_progress_reports_do_not_extend_a_statement(hostile):
     row = hostile["rows"]["fake_progress"]
     assert_full(row, "q1", "q2")
     assert "did not finish within 3 s" in row["status"], row
 
 
+@pytest.mark.slow  # runs the grade command
 def test_one_budget_for_the_whole_submission(tmp_path, tests_dir):
     nb = gc.with_cell(gc.filled(), "import time\n" + "time.sleep(2.5)\n" * 12)
     folder = tmp_path / "in"
@@ -400,6 +410,7 @@ def test_the_memory_figure_is_the_graders_own():
     assert int(proc.stdout) < 200, proc.stdout
 
 
+@pytest.mark.slow  # runs the grade command
 def test_the_grader_stays_small_whatever_the_cell(hostile):
     peaks = {
         m[1]: (int(m[2]), int(m[3]))
@@ -415,6 +426,7 @@ def test_the_grader_stays_small_whatever_the_cell(hostile):
 # ----------------------------------------------------------------------------- 7: rows and output
 
 
+@pytest.mark.slow  # runs the grade command
 def test_names_differing_in_case_or_suffix_stay_apart(hostile):
     rows = hostile["rows"]
     assert_full(rows["alice.ipynb"])
@@ -423,6 +435,7 @@ def test_names_differing_in_case_or_suffix_stay_apart(hostile):
     assert len(names) == len(rows), "feedback file names unique even where case does not count"
 
 
+@pytest.mark.slow  # runs the grade command
 def test_csv_cells_cannot_start_a_formula(hostile):
     for line in csv.reader(hostile["csv"].splitlines()):
         for cell in (line[0], line[-1]):
@@ -430,6 +443,7 @@ def test_csv_cells_cannot_start_a_formula(hostile):
     assert "'=cmd|' -C calc'!A0" in hostile["rows"]
 
 
+@pytest.mark.slow  # runs the grade command
 def test_log_entries_are_one_line(hostile):
     entries = [line for line in hostile["log"].splitlines() if line.startswith("== ")]
     assert len(entries) == len(hostile["rows"]), entries
@@ -437,6 +451,7 @@ def test_log_entries_are_one_line(hostile):
     assert "victim" not in hostile["rows"]
 
 
+@pytest.mark.slow  # runs the grade command
 def test_a_second_run_refuses_and_interrupted_runs_clean_up(tmp_path, tests_dir):
     nb = gc.with_cell(gc.filled(), "import time\ntime.sleep(120)\n")
     folder, out = tmp_path / "in", tmp_path / "out"

@@ -63,6 +63,7 @@ def canvas_run(tmp_path_factory):
     return tmp / "out", proc, grades
 
 
+@pytest.mark.slow  # grades a class
 def test_canvas_grades_import_as_the_export_is_laid_out(canvas_run):
     out, proc, grades = canvas_run
     rows = read_csv(out / "canvas-grades.csv")
@@ -79,6 +80,7 @@ def test_canvas_grades_import_as_the_export_is_laid_out(canvas_run):
     assert (out / "canvas-grades.csv").read_bytes().count(b"\r\n") == len(rows)
 
 
+@pytest.mark.slow  # grades a class
 def test_canvas_unmatched_are_listed_both_ways(canvas_run):
     out, proc, _ = canvas_run
     rows = list(csv.DictReader(open(out / "canvas-unmatched.csv", encoding="utf-8")))
@@ -94,6 +96,7 @@ def test_canvas_unmatched_are_listed_both_ways(canvas_run):
     assert "1 submission with no student, 1 student with no submission, 1 ambiguous" in summary[0]
 
 
+@pytest.mark.slow  # grades a class
 @pytest.mark.parametrize("lms", ["gradescope", "plain"])
 def test_simple_roster_formats(tmp_path, lms):
     """A roster with name/email/id columns: files named by email, id and `First Last`."""
@@ -167,6 +170,7 @@ def test_utf8_bom_and_canvas_export_read_back(tmp_path):
     assert back.canvas and [(s.name, s.user_id, s.login) for s in back.students] == [("Smith, Jane", "1234", "jsmith")]
 
 
+@pytest.mark.slow  # grades a class
 def test_a_run_without_roster_removes_an_earlier_runs_lms_files(canvas_run, tmp_path):
     """Grades of another class must not wait in OUT for upload: a later run into the same folder
     that writes no LMS file removes the earlier ones, and says so."""

@@ -10,7 +10,6 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -21,6 +20,8 @@ BUILD = ROOT / "_build"
 PDF = BUILD / "html" / "cnn-course.pdf"
 SHOTS = BUILD / "screenshots"
 
+pytestmark = pytest.mark.slow  # builds the book and opens a browser: not in `make test-fast`
+
 
 def _tool(name):
     path = shutil.which(name)
@@ -30,11 +31,8 @@ def _tool(name):
 
 
 @pytest.fixture(scope="module")
-def pdf():
-    if not (BUILD / "html" / "index.html").exists():
-        jb = Path(sys.executable).with_name("jupyter-book")
-        proc = subprocess.run([str(jb), "build", str(ROOT), "-W", "--keep-going"], capture_output=True, text=True)
-        assert proc.returncode == 0, (proc.stdout + proc.stderr)[-5000:]
+def pdf(built_book):
+    assert built_book == BUILD / "html"
     proc = subprocess.run(
         [sys.executable, str(ROOT / "book" / "_ext" / "pdf.py")], capture_output=True, text=True, cwd=ROOT
     )

@@ -301,6 +301,7 @@ def test_json_of_the_script_is_plain_data(tmp_path):
     assert {"date", "torch", "cuda", "gpu", "cpu"} <= set(data["device"])
 
 
+@pytest.mark.slow  # runs the GPU session's whole script (every rung, every answer-key test)
 def test_dry_run_of_the_script_runs_everything_it_can_here(tmp_path):
     """The GPU session's script, tested where there is no GPU: every CPU rung timed, every test of
     the answer key run (the `_gpu` ones fail with "skipped: no GPU"), a file that says what it is,

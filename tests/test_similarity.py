@@ -281,6 +281,7 @@ def test_same_folder_same_files(report):
     assert (report["out"] / "similarity.html").read_text(encoding="utf-8") == report["html"]
 
 
+@pytest.mark.slow  # grades a class
 def test_grade_with_similarity(tmp_path):
     folder, out = tmp_path / "submissions", tmp_path / "out"
     folder.mkdir()
@@ -298,3 +299,45 @@ def test_grade_with_similarity(tmp_path):
     assert (out / "grades.csv").exists()
     assert [(r["a"], r["b"], r["kind"]) for r in rows_of(out)] == [("a", "b", "pair")]
     assert "1 pairs at or above" in proc.stderr
+
+
+def test_a_rerun_with_nothing_changed_is_read_from_the_cache(report, tmp_path, capsys):
+    """A rerun into the same folder compares nothing again (similarity-cache.json, keyed by the
+    content of every file compared) and leaves the same files; a changed threshold or a changed
+    submission is compared again."""
+    out = report["folder"].parent / "out"
+    rerun = similarity(report["folder"], out)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "(unchanged: from similarity-cache.json)" in rerun.stderr, rerun.stderr
+    assert (out / "similarity.csv").read_text(encoding="utf-8") == report["csv"]
+    assert (out / "similarity.html").read_text(encoding="utf-8") == report["html"]
+
+    (out / "similarity.html").unlink()  # a page removed since is written again, from the cache
+    rerun = similarity(report["folder"], out)
+    assert "(unchanged: from similarity-cache.json)" in rerun.stderr, rerun.stderr
+    assert (out / "similarity.html").read_text(encoding="utf-8") == report["html"]
+
+    lower = similarity(report["folder"], out, "--threshold", "0.3")
+    assert lower.returncode == 0 and "unchanged" not in lower.stderr, lower.stderr
+    assert len(rows_of(out)) > len(report["rows"])
+
+    # the same in this process (write_report, as the command calls it), on a folder that changes
+    from autograder.outputs.similarity import write_report
+
+    folder, out = tmp_path / "class", tmp_path / "out"
+    folder.mkdir()
+    for name in ("honest_loops", "honest_vectorised"):
+        nbformat.write(gc.filled(**HONEST[name]), folder / f"{name}.ipynb")
+    write_report("convolution", folder, out)
+    assert "unchanged" not in capsys.readouterr().err
+    assert not [r for r in rows_of(out) if r["a"] == "honest_vectorised"]
+    nbformat.write(gc.filled(**key_copy()), folder / "honest_vectorised.ipynb")  # one file's bytes changed
+    rows, _ = write_report("convolution", folder, out)
+    assert "unchanged" not in capsys.readouterr().err
+    again, _ = write_report("convolution", folder, out)
+    assert "(unchanged: from similarity-cache.json)" in capsys.readouterr().err
+    assert [r["kind"] for r in rows_of(out) if r["a"] == "honest_vectorised"][:1] == ["answer key"], rows_of(out)
+    assert [{k: v for k, v in r.items() if k not in ("sa", "sb")} for r in again] == [
+        {k: v for k, v in r.items() if k not in ("sa", "sb")} for r in rows
+    ]
+    assert all((a["sa"] == b["sa"]).all() and (a["sb"] == b["sb"]).all() for a, b in zip(rows, again))

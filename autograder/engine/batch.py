@@ -16,6 +16,7 @@ import signal
 import sys
 import tempfile
 import time
+import timeit
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,9 +28,10 @@ from ..settings import MAX_NOTEBOOK_BYTES, MAX_REPLY_BYTES, WORKER_GRACE_SECONDS
 from ..submissions import submissions_in
 from . import confine, landlock
 from .cache import Cache, file_key, run_key
+from .clock import Clock
 from .pool import Pool
 from .testfiles import question_table
-from .worker import Worker, peak_mb
+from .worker import Worker, grade_one, peak_mb
 
 # What the zygote imports before forking (once per worker), besides what the exercise notebook
 # imports; torch too when the exercise forbids torch operators (see worker_config).
@@ -73,6 +75,18 @@ def worker_config(assignment: Assignment, settings: GradingSettings, scratch: st
         "gpu": settings.gpu,
         "master_fingerprint": assignment.master_fingerprint,
     }
+
+
+def single_submission_config(config: dict, assignment: Assignment) -> dict:
+    """The workers' configuration for grading one submission: torch is preloaded only where the
+    notebook imports it. For a batch the zygote imports it once (with torch._dynamo, which the
+    trap on forbidden operators needs: seconds) so that every student process that imports torch
+    finds it ready; for one submission, a student process that imports torch pays the same
+    import itself (the trap is set as it imports), and one that does not saves it. The grade's
+    cache key is the batch configuration's: the grades are the same."""
+    if any(m.split(".")[0] == "torch" for m in assignment.imports):
+        return config
+    return dict(config, preload=[m for m in config["preload"] if m != "torch"])
 
 
 def check_root(allow_root: bool = False) -> str | None:
@@ -131,6 +145,34 @@ class Interrupted(BaseException):
 
 def _interrupted(signum, frame):
     raise Interrupted(signal.Signals(signum).name)
+
+
+class InProcess:
+    """Pool's interface (engine.pool), one Worker in this process: for a run with one job and one
+    file to grade. Its zygote starts first and warms up while the tests load. The grader's clock
+    (engine.clock) is installed while it grades and taken back after. What it lacks is the
+    pool's backstop, killing a worker past its budget: the worker keeps the budget itself."""
+
+    def __init__(self, n: int, config: dict):
+        self.worker = Worker(config)
+        self.gpu = self.worker.gpu
+
+    def run(self, jobs, done, budget=None):
+        saved = time.perf_counter, time.perf_counter_ns, timeit.default_timer
+        Clock.install()
+        try:
+            for name, path in jobs:
+                done(grade_one(self.worker, name, path))
+        finally:
+            time.perf_counter, time.perf_counter_ns, timeit.default_timer = saved
+
+    def close(self, wait=True):
+        # The zygote has no child left (each was ended with its session) and nothing to write:
+        # stopped at once, rather than waiting for an interpreter holding torch to finalise.
+        zygote = self.worker.zygote
+        if zygote.proc is not None and zygote.proc.poll() is None:
+            zygote.proc.kill()
+        self.worker.close()
 
 
 Show = Callable[[SubmissionOutcome, str], None]
@@ -218,7 +260,12 @@ def _grade(assignment, files, settings, cache, scratch, progress):
     for name in list(outcomes):
         show(outcomes[name], " (unchanged: from the cache)" if outcomes[name].from_cache else "")
     if work:
-        pool = Pool(n, config)
+        # One job and one file (Gradescope grades one submission per run): graded here, without
+        # starting an interpreter that imports the grader and loads the tests a second time.
+        if settings.jobs == 1 and len(work) == 1:
+            pool = InProcess(n, single_submission_config(config, assignment))
+        else:
+            pool = Pool(n, config)
 
         def done(outcome):
             outcomes[outcome.submission] = outcome

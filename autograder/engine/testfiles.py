@@ -8,28 +8,65 @@ functions (engine.worker); the course's own tests run them directly on answer ke
 "classic mistake" implementations (`run_tests`).
 """
 
+import importlib
+import importlib.util
 import inspect
 import sys
+import types
 from pathlib import Path
 
 from ..results import CaseOutcome, Question, QuestionOutcome
 
 
+class _Package(types.ModuleType):
+    """A package of which only the submodules asked for are imported: its __init__ runs the
+    first time something else of it is asked for (`otter.__version__`, `from otter.test_files
+    import OKTestFile`), so that code needing the whole package still gets it."""
+
+    def __getattr__(self, name):
+        if self.__dict__.get("_initialised"):
+            raise AttributeError(name)
+        self.__dict__["_initialised"] = True
+        self.__spec__.loader.exec_module(self)
+        try:
+            return self.__dict__[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _light(name: str) -> None:
+    """Put package `name` in sys.modules without running its __init__ (see _Package)."""
+    if name not in sys.modules:
+        spec = importlib.util.find_spec(name)
+        package = _Package(name)
+        package.__path__ = list(spec.submodule_search_locations)
+        package.__spec__, package.__file__, package.__package__ = spec, spec.origin, name
+        package.__loader__ = spec.loader
+        sys.modules[name] = package
+        parent, _, child = name.rpartition(".")
+        if parent:
+            setattr(sys.modules[parent], child, package)
+
+
+def exception_test_files():
+    """otter's ExceptionTestFile, with `otter.test_files.test_case` (what the test files import)
+    in place. Neither otter's __init__ (most of otter, about 2 s) nor otter.test_files' (nbformat,
+    and through jsonschema an IRI grammar: 1.5 to 5 s here) is run: exception-based test files
+    need neither."""
+    _light("otter")
+    _light("otter.test_files")
+    exception_test = importlib.import_module("otter.test_files.exception_test")  # not `from` (hasattr)
+    package = sys.modules["otter.test_files"]
+    if isinstance(package, _Package) and "test_case" not in package.__dict__:
+        package.__dict__.update(test_case=exception_test.test_case, ExceptionTestFile=exception_test.ExceptionTestFile)
+    return exception_test.ExceptionTestFile
+
+
 def load_test_files(tests: str | Path) -> list:
     """otter's ExceptionTestFile for every tests/<question>.py of a folder, in name order, with
-    exercise_checks (beside the folder) importable. otter's package __init__ (which imports most
-    of otter, about 2 s) is skipped: only otter.test_files is needed, which is what the test
-    files import."""
-    import importlib.util
-    import types
-
-    if "otter" not in sys.modules:
-        spec = importlib.util.find_spec("otter")
-        package = types.ModuleType("otter")
-        package.__path__ = list(spec.submodule_search_locations)
-        package.__spec__, package.__file__, package.__package__ = spec, spec.origin, "otter"
-        sys.modules["otter"] = package
-    from otter.test_files import ExceptionTestFile
+    exercise_checks (beside the folder) importable; otter's package __init__ files skipped
+    (exception_test_files)."""
+    ExceptionTestFile = exception_test_files()
 
     tests = Path(tests)
     if str(tests.parent) in sys.path:  # first, so that this folder's exercise_checks is the one found
@@ -54,11 +91,13 @@ def question_table(tests: str | Path) -> list[Question]:
     return [Question(tf.name, tf.possible, question_functions(tf)) for tf in load_test_files(tests)]
 
 
-def run_tests(tests_dir: str | Path, env: dict) -> list[QuestionOutcome]:
-    """Run every question's tests against `env` (name -> object), here. `exercise_checks.py`
-    must sit in tests_dir's parent folder, as otter lays it out."""
+def run_tests(tests_dir: str | Path, env: dict, questions=None) -> list[QuestionOutcome]:
+    """Run every question's tests (or those of `questions`, names) against `env` (name ->
+    object), here. `exercise_checks.py` must sit in tests_dir's parent folder, as otter lays it out."""
     results = []
     for tf in load_test_files(Path(tests_dir).resolve()):
+        if questions is not None and tf.name not in questions:
+            continue
         tf.run(env)
         cases = [
             CaseOutcome(

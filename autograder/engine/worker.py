@@ -65,7 +65,16 @@ class Worker:
         self.zygote = Zygote(config, self.scratch)
         self.zygote.start()  # it warms up while this process loads the tests
         self.test_files = load_test_files(config["tests"])
-        self.gpu = self.detect_gpu() if config.get("gpu", "auto") == "auto" else bool(config["gpu"])
+        # The tests' checks compare with PyTorch: imported now, while the zygote imports it too,
+        # rather than at the first test, once the zygote is ready.
+        checks = Path(config["tests"]).parent / "exercise_checks.py"
+        if checks.is_file() and "import torch" in checks.read_text("utf-8"):
+            import torch  # noqa: F401
+        # Only the `_gpu` questions use the GPU: without one, torch is not imported to look for it.
+        if not any(tf.name.endswith("_gpu") for tf in self.test_files):
+            self.gpu = False
+        else:
+            self.gpu = self.detect_gpu() if config.get("gpu", "auto") == "auto" else bool(config["gpu"])
         names = set().union(*(parameters(tf) for tf in self.test_files))
         # the names the tests take as parameters ("*" when a test asks for the whole `env`)
         self.names = "*" if "env" in names else sorted(names)
@@ -192,6 +201,21 @@ def peak_mb():
     return int(kb / 1024) if sys.platform.startswith("linux") else int(kb / 2**20)
 
 
+def grade_one(worker, name, path):
+    """worker.grade_submission(name, path), a failure of the grader itself recorded as such, and
+    the grader's peak memory."""
+    try:
+        result = worker.grade_submission(name, path)
+    except Exception as e:
+        import traceback
+
+        result = SubmissionOutcome(
+            name, notes=[f"grader error: {type(e).__name__}: {e}"[:200]], log=[traceback.format_exc()]
+        )
+    result.grader_mb = peak_mb()
+    return result
+
+
 def worker_main(conn, config):
     """Entry point of a worker process: (name, path) jobs in, SubmissionOutcome out."""
     import signal
@@ -211,17 +235,7 @@ def worker_main(conn, config):
             job = conn.recv()
             if job is None:
                 break
-            name, path = job
-            try:
-                result = worker.grade_submission(name, path)
-            except Exception as e:
-                import traceback
-
-                result = SubmissionOutcome(
-                    name, notes=[f"grader error: {type(e).__name__}: {e}"[:200]], log=[traceback.format_exc()]
-                )
-            result.grader_mb = peak_mb()
-            conn.send(("done", result))
+            conn.send(("done", grade_one(worker, *job)))
     except (EOFError, OSError):
         pass
     finally:

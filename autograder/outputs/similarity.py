@@ -38,6 +38,7 @@ of the submission's side for an answer key); how it was chosen is in autograder/
 
 import hashlib
 import html
+import json
 import os
 import re
 import stat
@@ -327,22 +328,101 @@ def html_text(aid, rows, codes, not_compared, threshold, compared):
     return "\n".join(parts)
 
 
+# ----------------------------------------------------------------------------- the cache
+
+CACHE_FILE = "similarity-cache.json"
+
+
+def _file_digest(path):
+    """sha256 of a submission file's bytes as read_code would read them (no link followed, a
+    regular file, at most MAX_FILE_BYTES + 1), or the reason it cannot be read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as e:
+        return f"open: {e.errno}"
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return "not a regular file"
+        digest, left = hashlib.sha256(), MAX_FILE_BYTES + 1
+        while left > 0 and (chunk := os.read(fd, min(left, 1 << 20))):
+            digest.update(chunk)
+            left -= len(chunk)
+        return digest.hexdigest()
+    except OSError as e:
+        return f"read: {e.errno}"
+    finally:
+        os.close(fd)
+
+
+def cache_key(aid, folder, threshold):
+    """A digest of everything the report is made from: this module and copydetect's version, the
+    threshold, the starter notebook, the answer keys, and each submission's name and bytes. It
+    reads no notebook as JSON and imports nothing slow."""
+    from importlib.metadata import version
+
+    from ..paths import SOLUTIONS, master_path, student_path
+    from ..submissions import submissions_in
+
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(f"\0{version('copydetect')}\0{threshold!r}\0{aid}\0".encode())
+    for path in (student_path(aid), master_path(aid), SOLUTIONS / "reference.py"):
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for name, path, problem in submissions_in(folder):
+        item = [name, problem or _file_digest(path)]
+        digest.update(json.dumps(item).encode() + b"\0")
+    return digest.hexdigest()
+
+
+def _cached(out, key):
+    """The report of an earlier run into `out` with the same key (a dict), or None."""
+    try:
+        data = json.loads((out / CACHE_FILE).read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) and data.get("key") == key else None
+    except (OSError, ValueError):
+        return None
+
+
+def _stored_rows(rows):
+    return [{k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in r.items()} for r in rows]
+
+
 def write_report(aid, folder, out, threshold=DEFAULT_THRESHOLD, progress=True):
     """Write OUT/similarity.csv and OUT/similarity.html for the submissions in folder.
-    Returns (rows, not_compared) as similarities() gives them."""
+    Returns (rows, not_compared) as similarities() gives them. A rerun into the same folder with
+    nothing changed (cache_key) takes both from OUT/similarity-cache.json (and rewrites a page
+    that was changed or removed) instead of comparing again."""
     started = time.monotonic()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    rows, codes, not_compared = similarities(aid, folder, threshold)
-    compared = sum("/" not in name for name in codes)  # known sources are paths; a file name has no /
-    write_atomically(out / "similarity.csv", similarity_csv(rows))
-    write_atomically(out / "similarity.html", html_text(aid, rows, codes, not_compared, threshold, compared))
+    key = cache_key(aid, folder, threshold)
+    earlier = _cached(out, key)
+    if earlier is not None:
+        rows = [{k: (np.array(v) if k in ("sa", "sb") else v) for k, v in r.items()} for r in earlier["rows"]]
+        not_compared = [tuple(n) for n in earlier["not_compared"]]
+        csv_text, page, compared = earlier["csv"], earlier["html"], earlier["compared"]
+    else:
+        rows, codes, not_compared = similarities(aid, folder, threshold)
+        compared = sum("/" not in name for name in codes)  # known sources are paths; a file name has no /
+        csv_text, page = similarity_csv(rows), html_text(aid, rows, codes, not_compared, threshold, compared)
+    for name, content in (("similarity.csv", csv_text), ("similarity.html", page)):
+        try:
+            same = (out / name).read_text(encoding="utf-8") == content
+        except (OSError, ValueError):
+            same = False
+        if not same:
+            write_atomically(out / name, content)
+    if earlier is None:
+        stored = dict(
+            key=key, rows=_stored_rows(rows), not_compared=not_compared, csv=csv_text, html=page, compared=compared
+        )
+        write_atomically(out / CACHE_FILE, json.dumps(stored))
     if progress:
         for name, why in not_compared:
             print(one_line(f"{name}: not compared: {why}"), file=sys.stderr)
         keys = sum(r["kind"] == "answer key" for r in rows)
         print(
-            f"{aid}: similarity of {compared} submissions in {time.monotonic() - started:.1f} s: "
+            f"{aid}: similarity of {compared} submissions in {time.monotonic() - started:.1f} s"
+            f"{' (unchanged: from ' + CACHE_FILE + ')' if earlier is not None else ''}: "
             f"{keys} answer-key copies, {len(rows) - keys} pairs at or above {threshold:.2f} "
             f"-> {out / 'similarity.html'}",
             file=sys.stderr,
