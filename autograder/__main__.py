@@ -1,11 +1,11 @@
 """Command line: python -m autograder {generate,check} [ID ...] | grade ID FOLDER -o OUT [--similarity] |
-similarity ID FOLDER -o OUT | gradescope ID | publish DIR"""
+similarity ID FOLDER -o OUT | gradescope ID | publish DIR | secret"""
 
 import argparse
 import importlib
 import sys
 
-from .settings import LMS_FORMATS, options
+from .settings import LMS_FORMATS, SECRET_FILE, choices, options
 
 
 def parser() -> argparse.ArgumentParser:
@@ -34,6 +34,8 @@ def parser() -> argparse.ArgumentParser:
         flags = ["-j", option] if name == "jobs" else [option]
         if isinstance(default, bool):
             grd.add_argument(*flags, dest=name, action="store_true", help=help)
+        elif isinstance(default, str):
+            grd.add_argument(*flags, dest=name, default=default, choices=choices(name), help=help)
         else:
             shown = "" if default is None else f" (default {default:g})"
             kind = type(default) if default is not None else int
@@ -71,6 +73,15 @@ def parser() -> argparse.ArgumentParser:
     sim.add_argument("-o", "--output", required=True, help="output folder (created)")
     sim.add_argument("--threshold", type=float, default=None, help="similarity listed from (default 0.6)")
     sim.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    sec = sub.add_parser(
+        "secret",
+        help="create the grading secret that seeds each submission's hidden tests (where missing)",
+        description="Create the grading secret (32 random bytes, mode 0600) where it is missing and print its "
+        "path; an existing one is never replaced. Keep it: the same secret grades the same file the same way.",
+    )
+    sec.add_argument(
+        "--secret", default="", help="its file (default: $CNN_COURSE_GRADING_SECRET, else " + SECRET_FILE + ")"
+    )
     gsc = sub.add_parser(
         "gradescope",
         help="build the Gradescope autograder zip of an assignment",
@@ -89,6 +100,7 @@ COMMANDS = {
     "similarity": "similarity",
     "publish": "publish",
     "gradescope": "gradescope",
+    "secret": "secret",
     "generate": "generate",
     "check": "generate",
 }

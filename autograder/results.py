@@ -34,6 +34,9 @@ class CaseOutcome:
     points: float
     message: str = ""
     seconds: float = 0.0
+    # Text the submission's process sent during the test (its exceptions' messages): quoted in the
+    # feedback as the submission's own output, never part of `message`, which is the grader's.
+    said: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -46,6 +49,9 @@ class QuestionOutcome:
     cases: list[CaseOutcome] = field(default_factory=list)
     gpu_skipped: bool = False
     forbidden: list[str] = field(default_factory=list)
+    # Forbidden-call reports from the submission's process that name nothing the exercise forbids:
+    # its own words, quoted as such (they still cost the question its points).
+    claimed: list[str] = field(default_factory=list)
 
     def failures(self) -> list[CaseOutcome]:
         return [c for c in self.cases if not c.passed]
@@ -107,6 +113,20 @@ class GradingRun:
         return sum(o.from_cache for o in self.outcomes)
 
 
+def question_score(cases: list[CaseOutcome], possible: float, public_points: bool = False) -> float:
+    """A question's score from its cases. By default its points follow its hidden tests alone,
+    whose inputs each submission draws afresh (autograder.secret): `possible` shared among them
+    (by their points where the master gives each case its own, else equally), so answering the
+    public examples (which anyone can copy into a table) earns nothing. public_points (or a
+    question without hidden tests): among all its cases, as otter counts them."""
+    counted = ([c for c in cases if c.hidden] if not public_points else []) or list(cases)
+    weights = [1.0 if c.points is None else float(c.points) for c in counted]
+    if sum(weights) <= 0:
+        return 0.0
+    earned = sum(w for w, c in zip(weights, counted) if c.passed)
+    return round(possible * earned / sum(weights), 6)
+
+
 def points(x: float | None) -> str:
     """Points as the CSV and the feedback write them: `13`, `0.5`, `` for None."""
     if x is None:
@@ -136,8 +156,10 @@ def totals(outcome: SubmissionOutcome, table: list[Question]) -> tuple[list, flo
     return values, float(total), float(possible)
 
 
-def status_of(outcome: SubmissionOutcome) -> str:
-    """The status column: `ok`, or what happened, on one line."""
+def status_of(outcome: SubmissionOutcome, for_student: bool = False) -> str:
+    """The status column: `ok`, or what happened, on one line. for_student: as the student's
+    feedback shows it, without the text of an error their code raised (the feedback quotes it
+    apart, as the submission's own output, not in the grader's words)."""
     if outcome.unreadable:
         if outcome.unreadable.startswith(NOT_OWN):
             return one_line(outcome.unreadable)
@@ -146,7 +168,10 @@ def status_of(outcome: SubmissionOutcome) -> str:
     if outcome.cell_errors:
         cell, where, text = outcome.cell_errors[0]
         more = f" (and {len(outcome.cell_errors) - 1} more)" if len(outcome.cell_errors) > 1 else ""
-        parts.append(f"error in {where}: {text}{more}")
+        if for_student:
+            parts.append(f"error in cell {int(cell)}{more} (quoted below)")
+        else:
+            parts.append(f"error in {where}: {text}{more}")
     status = "; ".join(parts) if parts else "ok"
     if any(q.gpu_skipped for q in outcome.questions):
         status += f"; {GPU_NOTE}"

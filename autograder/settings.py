@@ -8,11 +8,15 @@ new limit is one field here. Fixed bounds that no option changes are constants b
 from dataclasses import dataclass, field, fields
 
 MiB = 2**20
+SECRET_ENV = "CNN_COURSE_GRADING_SECRET"  # the secret's file, where --secret is not given (autograder.secret)
+SECRET_FILE = "~/.config/cnn-course/grading-secret"  # ... and where neither is
+HIDDEN_FEEDBACK = ("full", "name")  # --hidden-feedback
 
 
-def _setting(default, help, option=None):
-    """A field with its command-line help (and the option's name where it is not the field's)."""
-    return field(default=default, metadata={"help": help, "option": option})
+def _setting(default, help, option=None, choices=None):
+    """A field with its command-line help (and the option's name where it is not the field's, and
+    its choices where it has a few)."""
+    return field(default=default, metadata={"help": help, "option": option, "choices": choices})
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,22 @@ class GradingSettings:
     )
     force: bool = _setting(
         False, "grade every file again, even those unchanged since the last run into OUT (OUT/cache/)"
+    )
+    secret: str = _setting(
+        "",
+        f"file of the grading secret that seeds each submission's hidden tests (default: ${'{'}SECRET_ENV{'}'}, "
+        f"else {'{'}SECRET_FILE{'}'}; `python -m autograder secret` creates it)",
+    )
+    hidden_feedback: str = _setting(
+        "full",
+        "what a student's feedback shows of a failed hidden test: `full` (its call and message: the inputs "
+        "are drawn for that submission only) or `name` (its name only)",
+        choices=HIDDEN_FEEDBACK,
+    )
+    public_points: bool = _setting(
+        False,
+        "let public tests carry points as otter counts them (by default a question's points follow its "
+        "hidden tests, whose inputs each submission draws afresh: answering the public examples earns nothing)",
     )
     # Not options: set by the command that runs the engine.
     gpu: bool | str = "auto"  # grade the `_gpu` questions: "auto" (where torch sees a CUDA GPU), True, False
@@ -64,6 +84,11 @@ def options() -> list:
             option = f.metadata.get("option") or "--" + f.name.replace("_", "-")
             out.append((f.name, option, f.default, help))
     return out
+
+
+def choices(name: str):
+    """The values a setting may take, where it lists them (None: any of its type)."""
+    return next((f.metadata.get("choices") for f in fields(GradingSettings) if f.name == name), None)
 
 
 CPU_SECONDS = 900  # CPU time of one student process (the wall-clock budget above comes first)

@@ -3,7 +3,20 @@
 import numpy as np
 
 from .channels import check_conv2d
-from .core import ATOL, LIBRARIES, TORCH_CONV, UNSET, as_float, call_text, first_match, referenced, torch_conv2d
+from .core import (
+    ATOL,
+    LIBRARIES,
+    TORCH_CONV,
+    UNSET,
+    as_float,
+    call_text,
+    first_match,
+    fresh_rng,
+    grading_seed,
+    pair,
+    referenced,
+    torch_conv2d,
+)
 
 FORBIDDEN = TORCH_CONV + LIBRARIES
 
@@ -13,7 +26,7 @@ MISTAKES = {
         ["not in the order of w.reshape"],
     ),
     "im2col-axes-mixed": ("the batch and channel axes mixed up by a reshape", ["mixes up the batch and channel axes"]),
-    "python-loop": ("a Python loop over the output pixels", ["times as long as the one matrix product it needs"]),
+    "python-loop": ("a Python loop over the output pixels", ["times as long as a plain im2col"]),
     "calls-conv2d": ("F.conv2d called instead of unfold and a matrix product", ["write the convolution yourself"]),
     "returns-numpy": ("a numpy array returned instead of a torch tensor", ["it must return a torch tensor"]),
     "dtype-changed": ("computed in float32 whatever the inputs' dtype", ["keep the inputs' dtype"]),
@@ -317,13 +330,67 @@ def float32_mode(tf32):
     return mode()
 
 
-def random_scale(low=0.5, high=2.0):
-    """A factor drawn anew on every run (log-uniform between low and high): timing tests scale
-    their durations by it, so that no fixed number passes them."""
+def random_scale(low=0.5, high=2.0, salt=0):
+    """A factor drawn log-uniformly between low and high: timing tests scale their durations by
+    it, so that no fixed number passes them. Under the grader it comes from the submission's own
+    draw (fresh_rng: the same file, the same factor); elsewhere it is drawn anew on every run."""
     import math
     import random
 
-    return math.exp(random.Random().uniform(math.log(low), math.log(high)))
+    if grading_seed() is not None:
+        u = float(fresh_rng(salt).uniform(math.log(low), math.log(high)))
+    else:
+        u = random.Random().uniform(math.log(low), math.log(high))
+    return math.exp(u)
+
+
+def plain_im2col(x, w, b=None, stride=1, padding=0):
+    """The yardstick of the timing tests: the textbook im2col, a loop over the kh * kw kernel
+    offsets that copies each shifted view into the column matrix, then one matrix product."""
+    x, w = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
+    N, C, H, W = x.shape
+    C_out, _, kh, kw = w.shape
+    (sh, sw), (ph, pw) = pair(stride), pair(padding)
+    Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    cols = np.empty((C, kh, kw, N, Ho, Wo))
+    for m in range(kh):
+        for k in range(kw):
+            cols[:, m, k] = xp[:, :, m : m + sh * (Ho - 1) + 1 : sh, k : k + sw * (Wo - 1) + 1 : sw].transpose(
+                1, 0, 2, 3
+            )
+    out = (w.reshape(C_out, -1) @ cols.reshape(C * kh * kw, -1)).reshape(C_out, N, Ho, Wo).transpose(1, 0, 2, 3)
+    return out if b is None else out + np.asarray(b, dtype=float).reshape(1, -1, 1, 1)
+
+
+def expect_no_pixel_loop(fn, x, w, b=None, stride=1, padding=0, limit=40):
+    """fn(x, w, b, stride=, padding=) must cost at most `limit` times plain_im2col on the same
+    layer, the two timed in turn in the same run (alternating_medians).
+
+    A criterion that does not depend on how busy the machine is: a load slows both alike, and on
+    a layer with tens of thousands of output pixels and few channels numpy's fixed costs (a few
+    microseconds a call) are lost in either. Loop-free answers (fancy indexing, stride tricks, a plain
+    einsum, a loop over the kernel offsets) take from a fraction to ten times the yardstick; a
+    Python loop over the output pixels costs a microsecond or more for each of them: fifty times
+    the yardstick and more (measured: 6 and 140 times on x (1, 2, 200, 300), stride 2)."""
+    x, w = np.asarray(x), np.asarray(w)
+    N, _, H, W = x.shape
+    _, _, kh, kw = w.shape
+    (sh, sw), (ph, pw) = pair(stride), pair(padding)
+    pixels = N * ((H + 2 * ph - kh) // sh + 1) * ((W + 2 * pw - kw) // sw + 1)
+    args = [x, w] + ([] if b is None else [b])
+    kwargs = {"stride": stride, "padding": padding}
+    call = call_text("conv2d_im2col", [("x", x), ("w", w)] + ([] if b is None else [("b", np.asarray(b))]), kwargs)
+    plain, yours = alternating_medians(
+        [lambda: plain_im2col(*args, **kwargs), lambda: fn(*args, **kwargs)], repeats=3, warmup=1, calls=[3, 1]
+    )
+    if yours > limit * plain:
+        raise AssertionError(
+            f"{call} took {yours * 1e3:.1f} ms, {yours / plain:.0f} times as long as a plain im2col "
+            f"(a loop over the {kh * kw} kernel offsets, then one matrix product: {plain * 1e3:.2f} ms in the same "
+            f"run); at most {limit} times is expected for these {pixels} output pixels: no Python loop over the "
+            "output pixels"
+        )
 
 
 def _same_arguments(got, expected):

@@ -26,6 +26,10 @@ MISTAKES = {
         ["puts the image in the top-left corner", "puts all 2*padding zeros above and left"],
     ),
     "padding-repeats-edge": ("the edge values repeated instead of zeros", ["repeats the edge values"]),
+    "padding-mirrored": (
+        "the image mirrored into the padding instead of zeros",
+        ["mirrors the image into the padding"],
+    ),
     "returns-its-input": ("the input array returned itself, not a new one", ["returned the image itself"]),
 }
 
@@ -51,6 +55,14 @@ def _sp_pad_candidates(X, padding):
         (
             "repeats the edge values; zero padding puts zeros around the image",
             lambda: np.pad(X, ((ph, ph), (pw, pw)), mode="edge"),
+        ),
+        (
+            "mirrors the image into the padding (np.pad mode='symmetric'); zero padding puts zeros around the image",
+            lambda: np.pad(X, ((ph, ph), (pw, pw)), mode="symmetric"),
+        ),
+        (
+            "mirrors the image into the padding (np.pad mode='reflect'); zero padding puts zeros around the image",
+            lambda: np.pad(X, ((ph, ph), (pw, pw)), mode="reflect"),
         ),
         ("returns the padded image transposed (rows and columns swapped)", lambda: np.pad(X, ((ph, ph), (pw, pw))).T),
     ]

@@ -199,6 +199,21 @@ def _sp_corr_candidates(X, K, stride, padding):
                 lambda: torch_corr2d(np.pad(X, ((0, 2 * ph), (0, 2 * pw))), K, stride, 0),
             ),
         ]
+        zeros = "zero padding puts zeros around the image (np.pad's default mode, 'constant')"
+        c += [
+            (
+                f"mirrors the image into the padding (np.pad mode='symmetric'): {zeros}",
+                lambda: torch_corr2d(np.pad(X, ((ph, ph), (pw, pw)), mode="symmetric"), K, stride, 0),
+            ),
+            (
+                f"mirrors the image into the padding (np.pad mode='reflect'): {zeros}",
+                lambda: torch_corr2d(np.pad(X, ((ph, ph), (pw, pw)), mode="reflect"), K, stride, 0),
+            ),
+            (
+                f"repeats the edge values into the padding (np.pad mode='edge'): {zeros}",
+                lambda: torch_corr2d(np.pad(X, ((ph, ph), (pw, pw)), mode="edge"), K, stride, 0),
+            ),
+        ]
         c += pair_mistakes("padding", padding, (ph, pw), lambda p: torch_corr2d(X, K, stride, p))
     return c
 

@@ -10,6 +10,8 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 from autograder.authoring.prepared import cached_generation  # noqa: E402
 from autograder.engine import confine  # noqa: E402
+from autograder.secret import create_secret  # noqa: E402
+from autograder.settings import SECRET_ENV  # noqa: E402
 
 # Where student code cannot be run as `nobody` (root, with a Python under /root as pyenv puts
 # it), the grader refuses to grade unless told otherwise. The suite tells it (and every log then
@@ -17,6 +19,14 @@ from autograder.engine import confine  # noqa: E402
 ROOT_PROBLEM = confine.root_problem()
 if ROOT_PROBLEM:
     os.environ["AUTOGRADER_ALLOW_ROOT"] = "1"
+
+# The grading secret that seeds each submission's hidden tests (autograder.secret): one for the
+# whole session, outside the repository, as an instructor's lives in ~/.config; every grade the
+# suite runs (and the processes it starts) finds it through the environment.
+if not os.environ.get(SECRET_ENV):
+    import tempfile
+
+    os.environ[SECRET_ENV] = str(create_secret(os.path.join(tempfile.mkdtemp(prefix="secret-"), "grading-secret"))[0])
 
 
 def grade_argv(folder, out, *options, aid="convolution"):

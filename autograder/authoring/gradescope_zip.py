@@ -25,6 +25,7 @@ from pathlib import Path
 from .. import forbidden
 from ..master import master_fingerprint
 from ..paths import CHECKS, ROOT, master_path
+from ..secret import ZIP_NAME, load_secret
 from ..settings import GradingSettings
 from .prepared import cached_generation, prepared_tests
 
@@ -153,6 +154,7 @@ def build(aid: str, output: str | None = None, settings: GradingSettings | None 
     settings = settings or GradingSettings()
     output = Path(output or ROOT / "_build" / "gradescope" / f"{aid}-gradescope.zip")
     output.parent.mkdir(parents=True, exist_ok=True)
+    secret = load_secret(settings.secret or None)  # one line where missing, before any work
     _, used = prepared_tests(aid)
     config = {
         "assignment": aid,
@@ -187,13 +189,14 @@ def build(aid: str, output: str | None = None, settings: GradingSettings | None 
         for path in sorted(CHECKS.glob("*.py")):  # forbidden.py reads the exercises' lists there
             z.writestr(_entry(f"checks/{path.name}"), path.read_bytes())
         z.writestr(_entry(CONFIG), json.dumps(config, indent=1, sort_keys=True) + "\n")
+        z.writestr(_entry(ZIP_NAME, mode=0o600), secret + b"\n")  # seeds the hidden tests there too
     os.replace(staged, output)
     return output
 
 
-def _entry(name: str, like: zipfile.ZipInfo | None = None) -> zipfile.ZipInfo:
+def _entry(name: str, like: zipfile.ZipInfo | None = None, mode: int = 0o644) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
-    info.external_attr = like.external_attr if like is not None and like.external_attr else 0o644 << 16
+    info.external_attr = like.external_attr if like is not None and like.external_attr else mode << 16
     if name in ("run_autograder", "setup.sh"):
         info.external_attr = 0o755 << 16
     info.compress_type = zipfile.ZIP_DEFLATED

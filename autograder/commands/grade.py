@@ -25,6 +25,7 @@ from ..outputs import lms, similarity
 from ..outputs.registry import CLASS_OUTPUTS, REPORTS
 from ..paths import ROOT, master_path
 from ..results import GradingError, GradingRun, summary
+from ..secret import load_secret
 from ..settings import GradingSettings
 from ..text import one_line
 from .progress import Progress
@@ -89,6 +90,7 @@ def run(args) -> int:
     master = master_path(aid)
     settings = settings_from(args)
     check_root(settings.allow_root)  # before minutes of preparing the tests
+    load_secret(settings.secret or None)  # and the secret that seeds the hidden tests: one line where missing
     say = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr))
     export = lms.prepare(args)  # a bad roster stops the command before grading
     if args.tests:

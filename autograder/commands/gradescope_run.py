@@ -18,6 +18,7 @@ from ..engine.cache import Cache
 from ..engine.testfiles import question_table
 from ..outputs import gradescope_results
 from ..results import GradingRun, SubmissionOutcome
+from ..secret import ZIP_NAME
 from ..settings import GradingSettings
 
 CONFIG = "course_grading.json"
@@ -71,6 +72,7 @@ def run(root: str = "/autograder") -> None:
         cell_timeout=config["cell_timeout"],
         memory_mb=config["memory_mb"],
         jobs=1,
+        secret=os.path.join(source, ZIP_NAME),  # the instructor's, carried in the zip (readable by root only)
         report=False,  # one submission: Gradescope has its own statistics
         progress=False,
     )

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from .. import forbidden as forbidden_lists
 from ..results import GradingError, GradingRun, Question, QuestionOutcome, SubmissionOutcome
+from ..secret import load_secret
 from ..settings import MAX_NOTEBOOK_BYTES, MAX_REPLY_BYTES, WORKER_GRACE_SECONDS, GradingSettings
 from ..submissions import submissions_in
 from . import confine, landlock
@@ -74,6 +75,9 @@ def worker_config(assignment: Assignment, settings: GradingSettings, scratch: st
         "max_reply_bytes": MAX_REPLY_BYTES,
         "gpu": settings.gpu,
         "master_fingerprint": assignment.master_fingerprint,
+        "public_points": bool(settings.public_points),
+        # what seeds the hidden tests (autograder.secret): the cache keys by its digest, never by it
+        "secret": load_secret(settings.secret or None).decode("ascii"),
     }
 
 

@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 from ..results import JSON_VERSION, Question, from_json, to_json
+from ..secret import secret_digest
 
 FOLDER = "cache"
 
@@ -45,8 +46,9 @@ def run_key(tests, config, gpu):
     digest.update(tree_digest(tests).encode())
     digest.update(checks.read_bytes() if checks.is_file() else b"")
     digest.update(tree_digest(Path(__file__).parents[1], pattern="*.py").encode())  # the grader's code
-    settings = {k: v for k, v in config.items() if k not in ("scratch", "tests", "hidden", "gpu")}
-    digest.update(json.dumps([JSON_VERSION, settings, gpu], sort_keys=True).encode())
+    settings = {k: v for k, v in config.items() if k not in ("scratch", "tests", "hidden", "gpu", "secret")}
+    secret = secret_digest(config["secret"].encode()) if config.get("secret") else ""
+    digest.update(json.dumps([JSON_VERSION, settings, gpu, secret], sort_keys=True).encode())
     return digest.hexdigest()
 
 

@@ -26,16 +26,23 @@ _exception_classes = {}
 
 
 def student_exception(function, error):
-    """An exception for the grader's test, from a student's exception described as data."""
+    """An exception for the grader's test, from a student's exception described as data.
+
+    Its message is the grader's own words ("corr2d() raised ValueError"): the type's name kept
+    to the characters of a Python name, and nothing else the student process sent. What the
+    submission said (its exception's message, where it says it was) is `submission_text`, which
+    the feedback quotes as the submission's own output (Session.said), never inside a message."""
     if not isinstance(error, dict):
         error = {}
-    type_name = str(error.get("type", "Exception"))[:60]
+    type_name = "".join(ch for ch in str(error.get("type", "Exception"))[:60] if ch.isalnum() or ch == "_")
+    type_name = type_name or "Exception"
     module = str(error.get("module", ""))[:100]
     message = str(error.get("message", ""))[:2000]
     where = error.get("where")
-    text = f"{function}() raised {type_name}: {message}" if message else f"{function}() raised {type_name}"
+    text = f"{function}() raised {type_name} (its message is quoted below, as the submission's own output)"
+    said = f"{type_name}: {message}" if message else type_name
     if isinstance(where, str):
-        text += f" ({where[:60]})"
+        said += f" ({where[:60]})"
     cls = None
     if module == "builtins":
         candidate = getattr(builtins, type_name, None)
@@ -57,6 +64,7 @@ def student_exception(function, error):
             _exception_classes[safe] = type(safe, (StudentCodeError,), {})
         exc = _exception_classes[safe](text)
     exc._grading_text = text  # the message already says which function raised what
+    exc.submission_text = f"{function}() raised {said}"
     return exc
 
 

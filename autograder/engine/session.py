@@ -43,6 +43,7 @@ class Session:
         self.blocked = {}
         self.crashes = collections.Counter()
         self.hits = []
+        self.said = []  # what the student process said during the current test (its exceptions' messages)
         self.callbacks = {}
         self.ids = itertools.count(1)
         self.env = None
@@ -397,7 +398,10 @@ class Session:
                 copy_into(inputs[item[0]], item[1])
         if head.get("ok") is True:
             return head.get("value")
-        raise student_exception(name, head.get("error"))
+        exc = student_exception(name, head.get("error"))
+        if len(self.said) < 20:
+            self.said.append(exc.submission_text)
+        raise exc
 
     def run_callback(self, head, sock):
         fn = self.callbacks.get(head.get("cb"))

@@ -45,7 +45,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..results import CaseOutcome, QuestionOutcome, SubmissionOutcome
+from ..results import CaseOutcome, QuestionOutcome, SubmissionOutcome, question_score
+from ..secret import case_seed, file_digest
+from ..settings import MAX_NOTEBOOK_BYTES
 from . import confine
 from .calls import describe_failure
 from .clock import Clock
@@ -79,6 +81,39 @@ class Worker:
         # the names the tests take as parameters ("*" when a test asks for the whole `env`)
         self.names = "*" if "env" in names else sorted(names)
         self.questions = {tf.name: question_functions(tf) for tf in self.test_files}
+        self.secret = str(config.get("secret") or "").encode("ascii")
+        self.checks = self.import_checks()
+
+    @staticmethod
+    def import_checks():
+        """The tests' exercise_checks module (beside the tests folder, which load_test_files put
+        first on sys.path): the grader sets its GRADING_SEED before each test case."""
+        import importlib
+
+        try:
+            return importlib.import_module("exercise_checks")
+        except ImportError:
+            return None
+
+    def recognised_hit(self, hit):
+        """Whether a run-time trap's report names what the exercise forbids, as the trap words it:
+        an entry, a function of a forbidden module, or `torch operator <an operator it forbids>`."""
+        import fnmatch
+
+        for entry in self.config["forbidden"]:
+            if entry.startswith("aten::"):
+                if hit.startswith("torch operator ") and fnmatch.fnmatchcase(hit[len("torch operator ") :], entry):
+                    return True
+            elif hit == entry or hit.startswith(entry + "."):
+                return True
+        return False
+
+    def seed_case(self, submission, question, case):
+        """Before a test case: its inputs' seed for this submission (autograder.secret.case_seed),
+        where exercise_checks.fresh_rng reads it. No secret (the course's own tests): no seed."""
+        if self.checks is not None and hasattr(self.checks, "GRADING_SEED"):
+            seed = case_seed(self.secret, submission, question, case) if self.secret else None
+            self.checks.GRADING_SEED = seed
 
     @staticmethod
     def detect_gpu():
@@ -116,6 +151,7 @@ class Worker:
         from otter.test_files.abstract_test import TestCaseResult
 
         session = Session(self, outcome, fd, self.names)
+        submission = file_digest(fd, MAX_NOTEBOOK_BYTES)  # its bytes, hashed, never parsed here
         try:
             session.start()
             if outcome.unreadable:
@@ -141,24 +177,37 @@ class Worker:
                 cases, results = [], []
                 for tc in tf.test_cases:
                     env = session.environment()
+                    self.seed_case(submission, tf.name, tc.body.test_func.__name__)
                     t0 = Clock.real()
+                    session.said = []
                     try:
                         tc.body.call_func(env)
                         passed, message = True, ""
                     except Exception as exc:
                         passed, message = False, describe_failure(exc)
                     seconds = Clock.real() - t0
+                    said = [] if passed else [str(t)[:500] for t in session.said]
                     cases.append(
-                        CaseOutcome(tc.body.test_func.__name__, tc.hidden, passed, tc.points, message, seconds)
+                        CaseOutcome(tc.body.test_func.__name__, tc.hidden, passed, tc.points, message, seconds, said)
                     )
                     results.append(TestCaseResult(test_case=tc, message=message, passed=passed))
                 tf.test_case_results = results
                 tf._score = None
-                forbidden = list(static.get(tf.name, []))
+                forbidden, claimed = list(static.get(tf.name, [])), []
                 for hit in dict.fromkeys(session.hits):
-                    forbidden.append(f"a graded call used {hit}, which this exercise forbids")
-                score = 0 if forbidden else tf.score
-                outcome.questions.append(QuestionOutcome(tf.name, score, tf.possible, cases, forbidden=forbidden))
+                    if self.recognised_hit(hit):
+                        forbidden.append(f"a graded call used {hit}, which this exercise forbids")
+                    else:
+                        claimed.append(hit)
+                if claimed:
+                    forbidden.append(
+                        "the submission's process reported forbidden calls in words the grader does not "
+                        "recognise (quoted below as the submission's own output)"
+                    )
+                score = 0 if forbidden else question_score(cases, tf.possible, self.config.get("public_points", False))
+                outcome.questions.append(
+                    QuestionOutcome(tf.name, score, tf.possible, cases, forbidden=forbidden, claimed=claimed)
+                )
                 if forbidden:
                     outcome.notes.append(f"forbidden function in {tf.name}")
         finally:

@@ -45,12 +45,16 @@ def log_text(aid: str, outcome: SubmissionOutcome, table: list[Question], main_m
         lines.append(f"   {q.name}: {points(q.score)} / {points(q.possible)}")
         for m in q.forbidden:
             lines.append(f"      FORBIDDEN {one_line(m, 400)}")
+        for m in q.claimed:
+            lines.append(f"      the submission reported: {one_line(repr(m), 400)}")
         for c in q.cases:
             mark = "pass" if c.passed else "FAIL"
             lines.append(
                 f"      {mark} {'hidden' if c.hidden else 'public'} {c.name} ({c.seconds:.2f} s)"
                 + ("" if c.passed else ": " + one_line(c.message, 400))
             )
+            for said in c.said:
+                lines.append(f"         the submission said: {one_line(repr(said), 400)}")
     return "\n".join(lines)
 
 

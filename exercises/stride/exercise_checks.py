@@ -252,6 +252,7 @@ MISTAKES = {
         ["(off by one: output size is H - kh + 1?)"],
     ),
     "integer-output": ("an integer array where the result is fractional", ["the output must be a float array"]),
+    "float32-output": ("computed in float32, too few digits for the tolerance", ["a precision problem, not a wrong"]),
     "batch-axis-dropped": ("the batch axis dropped when N = 1", ["the batch axis is missing"]),
     "ceil-not-floor": (
         "the output size rounded up (ceil) instead of down (floor)",
@@ -268,6 +269,72 @@ MISTAKES = {
 
 UNSET = object()  # an argument a check leaves out of the call, so that the defaults get tested
 
+# The grader's numpy (requirements.txt pins numpy 2.4.x; tests/test_runtime_agreement.py checks
+# that they agree). A student's runtime may be older (Colab's may be): what numpy 2.4 refuses must
+# fail in their own grader.check too, or the local check and the grade disagree.
+GRADER_NUMPY = (2, 4)
+STRICT_MESSAGES = [
+    # numpy 1.25 to 1.26 warn, numpy 2.x raises: float(a) on an array with ndim > 0, e.g. float(b) on (1, 1, 1)
+    r"Conversion of an array with ndim > 0 to a scalar",
+]
+
+
+def like_the_grader():
+    """Make this runtime refuse what the grader's numpy refuses; the line that says how this
+    runtime differs from the grader's where it does (None where it does not). Run when the tests
+    import this module, so a student's grader.check fails where the grade would."""
+    import warnings
+
+    for message in STRICT_MESSAGES:
+        warnings.filterwarnings("error", message=message, category=DeprecationWarning)
+    try:
+        version = tuple(int(p) for p in np.__version__.split(".")[:2])
+    except ValueError:
+        return None
+    if version >= (2, 0):
+        return None
+    lib = getattr(np, "lib", None)
+    if lib is not None and "pad" in vars(lib):
+
+        def pad(*args, **kwargs):
+            raise AttributeError(
+                "np.lib.pad does not exist in numpy 2, which grades your work: use np.pad (same arguments)"
+            )
+
+        lib.pad = pad
+    return (
+        f"note: this runtime has numpy {np.__version__}; the grader runs numpy "
+        f"{'.'.join(map(str, GRADER_NUMPY))}, so code that only numpy 1 accepts (np.lib.pad, float() of an "
+        "array with ndim > 0) fails these checks here too"
+    )
+
+
+_DIFFERS = like_the_grader()
+if _DIFFERS:
+    print(_DIFFERS)
+
+# Set by the grader before each test case: a number drawn from the instructor's secret, the
+# submission's bytes and the test's name (autograder/secret.py). None in a notebook and in the
+# course's own tests.
+GRADING_SEED = None
+
+
+def grading_seed():
+    """GRADING_SEED as the grader set it for the current test (None outside the grader)."""
+    return GRADING_SEED
+
+
+def fresh_rng(salt=0):
+    """The random generator a hidden test draws its inputs from (salt: the test's own number).
+
+    Under the grader every submission gets its own draw, the same file always the same one, and
+    no one can predict it without the instructor's secret: a table of inputs seen once answers
+    nothing next time. Elsewhere (a notebook, the course's own tests) it is
+    np.random.default_rng(salt), the same every time."""
+    if GRADING_SEED is None:
+        return np.random.default_rng(salt)
+    return np.random.default_rng([int(GRADING_SEED), int(salt)])
+
 
 # ----------------------------------------------------------------------------- arguments and calls
 
@@ -283,38 +350,82 @@ def given(*named):
     return {name: value for name, value in named if value is not UNSET}
 
 
+SHOWN_ELEMENTS = 12  # an array argument this small is shown with its values in a message
+
+
 def call_text(name, args, kwargs=None):
-    """How a function was called, arrays shown by their shapes: call_text("corr2d", [("image", X)])
-    -> "corr2d(image (3, 4))". args: (name, value) pairs; kwargs: a dict."""
+    """How a function was called, arrays shown by their shapes, and small ones (SHOWN_ELEMENTS)
+    by their values too: call_text("corr2d", [("image", X), ("kernel", K)]) -> "corr2d(image (3, 4),
+    kernel (2, 2) [[0, 1], [2, 3]])". args: (name, value) pairs; kwargs: a dict. A hidden test's
+    inputs serve one submission only (the grader's seed), so showing them gives nothing away."""
 
     def show(v):
-        return str(tuple(int(d) for d in v.shape)) if isinstance(v, np.ndarray) else repr(v)
+        if not isinstance(v, np.ndarray):
+            return repr(v)
+        shape = str(tuple(int(d) for d in v.shape))
+        if 0 < v.size <= SHOWN_ELEMENTS and v.dtype.kind in "biuf":
+            values = v.tolist() if v.dtype.kind in "biu" else np.round(v.astype(float), 4).tolist()
+            return f"{shape} {values}"
+        return shape
 
     parts = [f"{arg} {show(v)}" if isinstance(v, np.ndarray) else show(v) for arg, v in args]
     parts += [f"{k}={show(v)}" for k, v in (kwargs or {}).items()]
     return f"{name}({', '.join(parts)})"
 
 
-def _copy(value):
-    return value.copy() if isinstance(value, np.ndarray) else value
+def _argument_names(fn, args, kwargs):
+    """The names of a call's arguments, from fn's signature where it has one ("argument 2" else)."""
+    import inspect
+
+    try:
+        bound = inspect.signature(fn).bind_partial(*args, **kwargs)
+        names = {id(v): k for k, v in bound.arguments.items()}
+    except (TypeError, ValueError):
+        names = {}
+    positional = [names.get(id(v), f"argument {i + 1}") for i, v in enumerate(args)]
+    return positional + list(kwargs)
+
+
+def _said(e):
+    """An exception's message, for choosing a hint. Under the grader the student's own message
+    travels beside the exception (`submission_text`: the feedback quotes it as the submission's
+    output) and the exception's text is the grader's; in a notebook it is str(e)."""
+    return f"{e} {getattr(e, 'submission_text', '')}"
 
 
 def run_student(fn, call, args=(), kwargs=None, notes=(), hint=""):
-    """fn(*args, **kwargs) on copies of the arrays; an exception becomes a failure naming the call.
+    """fn(*args, **kwargs) on the test's own arrays, then the properties every graded call must
+    have: an exception, an argument changed in place, or a result that is an argument (or a view
+    of one) becomes a failure naming the call. So no test gives a point to a function that
+    leaves its inputs alone but computes nothing, or computes but changes its inputs.
 
     notes: (exception classes, words, text): the text is added when the exception is one of
     those classes and its message holds one of the words (or words is empty).
     """
+    kwargs = dict(kwargs or {})
+    values = list(args) + list(kwargs.values())
+    names = _argument_names(fn, args, kwargs)
+    before = [np.array(v, copy=True) if isinstance(v, np.ndarray) else None for v in values]
     try:
-        return fn(*[_copy(v) for v in args], **{k: _copy(v) for k, v in (kwargs or {}).items()})
+        result = fn(*args, **kwargs)
     except Exception as e:  # the student's function may raise anything: say which call, what, and why
         said = [
             text
             for kinds, words, text in notes
-            if isinstance(e, kinds) and (not words or any(w in str(e).lower() for w in words))
+            if isinstance(e, kinds) and (not words or any(w in _said(e).lower() for w in words))
         ]
         extra = f" (hint: {'; '.join(said)})" if said else ""
         raise AssertionError(f"{call} raised {type(e).__name__}: {e}{extra}{hint}") from None
+    for name, value, b4 in zip(names, values, before):
+        if b4 is not None:
+            expect_unchanged(b4, value, name, call)
+    for name, value in zip(names, values):
+        if isinstance(value, np.ndarray) and isinstance(result, np.ndarray) and np.shares_memory(result, value):
+            raise AssertionError(
+                f"{call} returned its input `{name}` itself (or a view of it): return a new array, "
+                "so that changing the result cannot change the caller's data"
+            )
+    return result
 
 
 # ----------------------------------------------------------------------------- comparing results
@@ -365,9 +476,18 @@ def expect_array(got, expected, call, atol=ATOL):
     if not close.all():
         bad = np.argwhere(~close)
         idx = tuple(int(v) for v in bad[0])
+        dtype = getattr(got, "dtype", None)
+        precision = ""
+        if dtype is not None and np.issubdtype(dtype, np.floating) and np.finfo(dtype).bits < 64:
+            scale = max(1.0, float(np.abs(expected).max()))
+            if np.allclose(got_arr, expected, rtol=0, atol=1e-3 * scale):
+                precision = (
+                    f"; your result is {np.dtype(dtype).name}, which keeps about {np.finfo(dtype).precision} digits: "
+                    "a precision problem, not a wrong formula; compute in float64 (np.asarray(x, dtype=float))"
+                )
         raise AssertionError(
-            f"{call}: element {list(idx)} is {got_arr[idx]:.6g}; expected {expected[idx]:.6g} "
-            f"({len(bad)} of {expected.size} elements differ by more than {atol:g})"
+            f"{call}: element {list(idx)} is {got_arr[idx]:.9g}; expected {expected[idx]:.9g} "
+            f"({len(bad)} of {expected.size} elements differ by more than {atol:g}){precision}"
         )
 
 
@@ -858,6 +978,21 @@ def _sp_corr_candidates(X, K, stride, padding):
             (
                 f"puts all 2*padding zeros below and right of the image: {both}, p on each",
                 lambda: torch_corr2d(np.pad(X, ((0, 2 * ph), (0, 2 * pw))), K, stride, 0),
+            ),
+        ]
+        zeros = "zero padding puts zeros around the image (np.pad's default mode, 'constant')"
+        c += [
+            (
+                f"mirrors the image into the padding (np.pad mode='symmetric'): {zeros}",
+                lambda: torch_corr2d(np.pad(X, ((ph, ph), (pw, pw)), mode="symmetric"), K, stride, 0),
+            ),
+            (
+                f"mirrors the image into the padding (np.pad mode='reflect'): {zeros}",
+                lambda: torch_corr2d(np.pad(X, ((ph, ph), (pw, pw)), mode="reflect"), K, stride, 0),
+            ),
+            (
+                f"repeats the edge values into the padding (np.pad mode='edge'): {zeros}",
+                lambda: torch_corr2d(np.pad(X, ((ph, ph), (pw, pw)), mode="edge"), K, stride, 0),
             ),
         ]
         c += pair_mistakes("padding", padding, (ph, pw), lambda p: torch_corr2d(X, K, stride, p))

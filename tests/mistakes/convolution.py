@@ -46,6 +46,11 @@ def convolve2d_flips_in_place(image, kernel):
     return right_corr2d(image, kernel)
 
 
+def corr2d_float32(image, kernel):
+    """Right, but computed in float32 (a copy of a GPU habit): about 7 digits."""
+    return right_corr2d(np.asarray(image, dtype=np.float32), np.asarray(kernel, dtype=np.float32)).astype(np.float32)
+
+
 MISTAKES = [
     ("kernel flipped in corr2d", "q1", {"corr2d": corr2d_flipped}, "flipped-kernel"),
     ("output transposed", "q1", {"corr2d": corr2d_transposed}, "output-transposed"),
@@ -53,6 +58,7 @@ MISTAKES = [
     ("output one row short", "q1", {"corr2d": corr2d_one_row_short}, "output-one-short"),
     ("integer output array", "q1", {"corr2d": corr2d_integer_output}, "integer-output"),
     ("input changed in place", "q1", {"corr2d": corr2d_normalises_in_place}, "input-mutated"),
+    ("computed in float32", "q1", {"corr2d": corr2d_float32}, "float32-output"),
     ("convolve2d does not flip", "q2", {"convolve2d": convolve2d_not_flipped}, "convolve-not-flipped"),
     ("convolve2d flips one axis", "q2", {"convolve2d": convolve2d_upside_down_only}, "convolve-half-flipped"),
     (

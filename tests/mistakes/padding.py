@@ -143,6 +143,15 @@ def padded_pads_in_place(image, kernel, stride=1, padding=0):
     return corr2d_strided(right_pad2d(image, padding), kernel, stride)
 
 
+def pad_mirrored(image, padding):
+    ph, pw = _pair(padding)
+    return np.pad(np.asarray(image, dtype=float), ((ph, ph), (pw, pw)), mode="symmetric")
+
+
+def padded_mirrored(image, kernel, stride=1, padding=0):
+    return corr2d_strided(pad_mirrored(image, padding), kernel, stride)
+
+
 MISTAKES = [
     ("pad2d pads one side only", "q1", {"pad2d": pad_one_side}, "padding-one-side"),
     ("pad2d puts the image in a corner", "q1", {"pad2d": pad_image_in_corner}, "padding-one-corner"),
@@ -150,6 +159,8 @@ MISTAKES = [
     ("pad2d uses padding[0] for both", "q1", {"pad2d": pad_first_for_both}, "padding-first-both"),
     ("pad2d takes an int only", "q1", {"pad2d": pad_int_only}, "int-only-argument"),
     ("pad2d repeats the edge", "q1", {"pad2d": pad_with_edge_values}, "padding-repeats-edge"),
+    ("pad2d mirrors the image (np.pad mode='symmetric')", "q1", {"pad2d": pad_mirrored}, "padding-mirrored"),
+    ("corr2d_padded mirrors the image", "q2", {"corr2d_padded": padded_mirrored}, "padding-mirrored"),
     ("pad2d keeps an integer dtype", "q1", {"pad2d": pad_keeps_integer_dtype}, "integer-output"),
     ("pad2d returns the image itself", "q1", {"pad2d": pad_returns_image_when_zero}, "returns-its-input"),
     ("pad2d slices with -p", "q1", {"pad2d": pad_negative_slice}, "slice-minus-zero"),
