@@ -178,11 +178,6 @@ def status_of(outcome: SubmissionOutcome, for_student: bool = False) -> str:
     return one_line(status)
 
 
-def notes_of(outcome: SubmissionOutcome) -> list[str]:
-    """What happened while the notebook ran: the status's events and each error in a cell."""
-    return list(outcome.notes) + [f"{where}: {text}" for _, where, text in outcome.cell_errors]
-
-
 STATUS_KINDS = [
     "not the student's own file",
     "unreadable file",
