@@ -528,9 +528,10 @@ def referenced(fn, seen=None):
 
 def notebook_cells(fn):
     """[(number, source)] of the code fn comes from: the cells this notebook's kernel has run
-    (IPython's `In`, re-run cells included, the last definition winning), or else fn's module's
-    source, or fn's own."""
+    (IPython's `In`, re-run cells included, the last definition winning), or else the whole
+    file or cell its code was compiled from (linecache), or fn's own source."""
     import inspect
+    import linecache
 
     try:
         from IPython import get_ipython
@@ -541,12 +542,13 @@ def notebook_cells(fn):
     history = shell.user_ns.get("In") if shell is not None else None
     if history:
         return [(number, source) for number, source in enumerate(history) if source]
-    for source_of in (inspect.getmodule(fn), fn):
-        try:
-            return [(1, inspect.getsource(source_of))]
-        except (TypeError, OSError):
-            continue
-    return []
+    lines = linecache.getlines(getattr(getattr(fn, "__code__", None), "co_filename", ""))
+    if lines:
+        return [(1, "".join(lines))]
+    try:
+        return [(1, inspect.getsource(fn))]
+    except (TypeError, OSError):
+        return []
 
 
 def expect_allowed(fn, name, forbidden):

@@ -143,10 +143,15 @@ class Notebook:
         operators = [e for e in entries if e.startswith("aten::")]
 
         def forbidden(dotted):
-            if any(dotted == e or dotted.startswith(e + ".") for e in dotted_entries):
-                return True
+            """What to name for a use of `dotted`: the forbidden entry it falls under (the
+            function, or the module that holds it), or the operator it reaches; else None."""
+            for e in dotted_entries:
+                if dotted == e or dotted.startswith(e + "."):
+                    return e
             op = operator_of(dotted)
-            return op is not None and any(fnmatch.fnmatchcase(op, p) for p in operators)
+            if op is not None and any(fnmatch.fnmatchcase(op, p) for p in operators):
+                return f"{dotted} (the operator {op})"
+            return None
 
         found, seen, todo = [], set(), [n for n in names if n in self.defs]
         while todo:
@@ -167,8 +172,9 @@ class Notebook:
                                 dotted = f"{module}.{sub.id}"
                 elif isinstance(sub, (ast.Attribute, ast.Call)):
                     dotted = self.resolve(sub)
-                if dotted and forbidden(dotted):
-                    found.append((name, dotted, number, getattr(sub, "lineno", 0)))
+                entry = forbidden(dotted) if dotted else None
+                if entry:
+                    found.append((name, entry, number, getattr(sub, "lineno", 0)))
                 why = self.unfollowable(sub)
                 if why:
                     found.append((name, why, number, getattr(sub, "lineno", 0)))
@@ -208,4 +214,4 @@ def message(function, what, cell, line):
     """The one wording of a finding, in the grader's feedback and in a student's own check."""
     if ", which " in what:  # something the check cannot follow, or threads: it says why
         return f"{function} uses {what} (cell {cell}, line {line})"
-    return f"{function} uses {what} (cell {cell}, line {line}), which this exercise forbids"
+    return f"{function} uses {what}, which this exercise forbids (cell {cell}, line {line})"

@@ -330,12 +330,23 @@ def shift_image(image, dy, dx):
 ]
 
 
+def run_answer_cell(source, env):
+    """Run an answer cell's source in env as a notebook kernel does, its text kept where a
+    traceback or a check of the code can find it (IPython keeps each cell in linecache)."""
+    import hashlib
+    import linecache
+
+    name = f"<answer cell {hashlib.sha256(source.encode()).hexdigest()[:12]}>"
+    linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+    exec(compile(source, name, "exec"), env)
+
+
 @pytest.mark.parametrize("aid, question, used, source", FORBIDDEN_ANSWERS, ids=[a[0] for a in FORBIDDEN_ANSWERS])
 def test_forbidden_function_fails_the_local_check(aid, question, used, source):
     """A student's grader.check runs the public tests (exercises/<id>/tests, beside the notebook):
     an answer that calls a forbidden function fails them, with a message that names it."""
     env = {**master.answer_key(master_path(aid))}
-    exec(compile(source, "<answer cell>", "exec"), env)
+    run_answer_cell(source, env)
     (result,) = [q for q in run_tests(student_path(aid).parent / "tests", env) if q.name == question]
     messages = [c.message for c in result.failures()]
     assert result.score < result.possible and any(used in m and "forbids" in m for m in messages), messages
@@ -358,7 +369,7 @@ def test_public_checks_agree_with_the_grader(tmp_path):
             nb = nbformat.read(student_path(aid), as_version=4)
             solutions = {c.split("(")[0].split("def ")[-1]: c for c in master.solution_cells(master_path(aid))}
             if source:
-                exec(compile(source, "<answer cell>", "exec"), env)
+                run_answer_cell(source, env)
             for cell in nb.cells:
                 for fn, solution in solutions.items():
                     if cell.cell_type == "code" and f"def {fn}(" in cell.source:

@@ -149,10 +149,15 @@ class Notebook:
         operators = [e for e in entries if e.startswith("aten::")]
 
         def forbidden(dotted):
-            if any(dotted == e or dotted.startswith(e + ".") for e in dotted_entries):
-                return True
+            """What to name for a use of `dotted`: the forbidden entry it falls under (the
+            function, or the module that holds it), or the operator it reaches; else None."""
+            for e in dotted_entries:
+                if dotted == e or dotted.startswith(e + "."):
+                    return e
             op = operator_of(dotted)
-            return op is not None and any(fnmatch.fnmatchcase(op, p) for p in operators)
+            if op is not None and any(fnmatch.fnmatchcase(op, p) for p in operators):
+                return f"{dotted} (the operator {op})"
+            return None
 
         found, seen, todo = [], set(), [n for n in names if n in self.defs]
         while todo:
@@ -173,8 +178,9 @@ class Notebook:
                                 dotted = f"{module}.{sub.id}"
                 elif isinstance(sub, (ast.Attribute, ast.Call)):
                     dotted = self.resolve(sub)
-                if dotted and forbidden(dotted):
-                    found.append((name, dotted, number, getattr(sub, "lineno", 0)))
+                entry = forbidden(dotted) if dotted else None
+                if entry:
+                    found.append((name, entry, number, getattr(sub, "lineno", 0)))
                 why = self.unfollowable(sub)
                 if why:
                     found.append((name, why, number, getattr(sub, "lineno", 0)))
@@ -214,7 +220,7 @@ def message(function, what, cell, line):
     """The one wording of a finding, in the grader's feedback and in a student's own check."""
     if ", which " in what:  # something the check cannot follow, or threads: it says why
         return f"{function} uses {what} (cell {cell}, line {line})"
-    return f"{function} uses {what} (cell {cell}, line {line}), which this exercise forbids"
+    return f"{function} uses {what}, which this exercise forbids (cell {cell}, line {line})"
 
 
 # ---------------------------------------------------------------- checks/core.py
@@ -748,9 +754,10 @@ def referenced(fn, seen=None):
 
 def notebook_cells(fn):
     """[(number, source)] of the code fn comes from: the cells this notebook's kernel has run
-    (IPython's `In`, re-run cells included, the last definition winning), or else fn's module's
-    source, or fn's own."""
+    (IPython's `In`, re-run cells included, the last definition winning), or else the whole
+    file or cell its code was compiled from (linecache), or fn's own source."""
     import inspect
+    import linecache
 
     try:
         from IPython import get_ipython
@@ -761,12 +768,13 @@ def notebook_cells(fn):
     history = shell.user_ns.get("In") if shell is not None else None
     if history:
         return [(number, source) for number, source in enumerate(history) if source]
-    for source_of in (inspect.getmodule(fn), fn):
-        try:
-            return [(1, inspect.getsource(source_of))]
-        except (TypeError, OSError):
-            continue
-    return []
+    lines = linecache.getlines(getattr(getattr(fn, "__code__", None), "co_filename", ""))
+    if lines:
+        return [(1, "".join(lines))]
+    try:
+        return [(1, inspect.getsource(fn))]
+    except (TypeError, OSError):
+        return []
 
 
 def expect_allowed(fn, name, forbidden):
