@@ -188,7 +188,7 @@ def chapter(aid, args, work):
         )
         differ = []
         for name in graded_by_both:
-            mine = {q: float(v) for q, v in rows[name].items() if q not in NOT_QUESTIONS}
+            mine = {q: float(v) for q, v in rows[name].items() if q not in NOT_QUESTIONS and v != ""}  # "": not graded
             theirs = otter_scores[name]
             if any(theirs.get(q) is None or abs(float(theirs[q]) - mine[q]) > 1e-9 for q in mine):
                 differ.append((name, mine, theirs))
