@@ -76,6 +76,20 @@ def test_answer_key_passes_every_test(aid, generated):
         assert q.score == q.possible > 0, [(c.name, c.message) for c in q.failures()]
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("aid", IDS)
+def test_answer_key_passes_every_hidden_test_whatever_the_draw(aid, generated):
+    """Hidden tests draw fresh inputs per submission (exercise_checks.fresh_rng): whatever the
+    draw, the answer key passes them all (a shape, stride or window the draw makes impossible
+    would cost an honest student points)."""
+    env = master.answer_key(master_path(aid))
+    tests = generated(aid) / "autograder" / aid / "tests"
+    for seed in range(1, 9):
+        for q in run_tests(tests, env, seed=seed * 7919):
+            if not _skipped_here(q.name):
+                assert q.score == q.possible, (seed, [(c.name, c.message) for c in q.failures()])
+
+
 def _answer_names(aid):
     """The functions a student writes: those the master's solution cells define."""
     return sorted(
