@@ -352,3 +352,37 @@ def test_public_checks_agree_with_the_grader(tmp_path):
         with open(out / "grades.csv", newline="") as f:
             rows = {r["submission"]: r for r in csv.DictReader(f)}
         assert rows["key"]["total"] == rows["key"]["possible"], rows["key"]
+
+
+@pytest.mark.parametrize("aid", IDS)
+def test_answer_key_passes_on_fresh_draws(aid, generated):
+    """Under the grader each submission draws its own hidden inputs (exercise_checks.GRADING_SEED,
+    autograder/secret.py): every draw must be a valid call that the answer key passes, whatever
+    the seed (a kernel larger than its image is no test). Eight seeds per exercise here."""
+    import inspect
+    import random
+
+    from autograder.engine.testfiles import load_test_files
+
+    env = master.answer_key(master_path(aid))
+    files = load_test_files(generated(aid) / "autograder" / aid / "tests")
+    import exercise_checks as checks
+
+    failures = []
+    try:
+        for seed in range(8):
+            for tf in files:
+                if _skipped_here(tf.name):
+                    continue
+                for tc in tf.test_cases:
+                    name = tc.body.test_func.__name__
+                    if not tc.hidden or "benchmark" in inspect.signature(tc.body.test_func).parameters:
+                        continue  # timers' tests draw only durations, and take seconds each
+                    checks.GRADING_SEED = random.Random(f"{seed}/{tf.name}/{name}").getrandbits(128)
+                    try:
+                        tc.body.call_func(env)
+                    except Exception as e:
+                        failures.append((seed, tf.name, name, str(e)[:300]))
+    finally:
+        checks.GRADING_SEED = None
+    assert not failures, failures
