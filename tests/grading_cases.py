@@ -113,8 +113,9 @@ def hostile(out_dir=None):
 
     cases["correct.ipynb"] = (filled(), {"score": "full", "status": "ok"})
     cases["unanswered.ipynb"] = (student_notebook(), {"score": "baseline", "status": "ok"})
-    # Wrong but honest: it leaves its inputs alone, which is all it earns (one test per question).
-    cases["returns_zeros.ipynb"] = (filled(**ZEROS), {"score": {"q1": 1, "q2": 1}, "status": "ok"})
+    # Wrong but honest: it leaves its inputs alone, which earns nothing without right values
+    # (issue 20: properties count together with correct values; it used to earn one per question).
+    cases["returns_zeros.ipynb"] = (filled(**ZEROS), {"score": {"q1": 0, "q2": 0}, "status": "ok"})
 
     # A function that loops forever: only its question loses points; the photo cell, which calls
     # it at the top level, is stopped too.
@@ -353,7 +354,10 @@ except Exception as e:
         {"score": "baseline"},
     )
 
-    # Mutates its input, correct values otherwise: loses exactly the "inputs not modified" test.
+    # Mutates its input (the kernel, at the end), correct values otherwise: every graded call checks
+    # that the inputs are left alone (issue 20), so it loses every hidden test of both questions
+    # (convolve2d passes the caller's kernel through to it); it used to lose the "inputs not
+    # modified" tests only.
     cases["mutates_input.ipynb"] = (
         filled(
             corr2d="""\
@@ -371,7 +375,7 @@ def corr2d(image, kernel):
     return Y
 """
         ),
-        {"score": {"q1": "some", "q2": "some"}},
+        {"score": {"q1": 0, "q2": 0}},
     )
     return cases
 

@@ -772,7 +772,9 @@ EVERY_SLIDE = """async () => {
 }"""
 
 
-@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 720}, {"width": 1024, "height": 768}], ids=["16:9", "4:3"])
+@pytest.mark.parametrize(
+    "viewport", [{"width": 1280, "height": 720}, {"width": 1024, "height": 768}], ids=["16:9", "4:3"]
+)
 def test_no_slide_scrolls_or_cuts_a_line(site, server, browser, viewport):
     """Every slide of every deck fits its viewport (scaled if it must be, never below half
     size), scrolls nowhere, and cuts no line of code or output at its right edge."""
@@ -784,7 +786,9 @@ def test_no_slide_scrolls_or_cuts_a_line(site, server, browser, viewport):
         slides = page.evaluate(EVERY_SLIDE)
         page.context.close()
         seen += len(slides)
-        problems = [s for s in slides if s["overflows"] or s["scrolls"] or s["off_screen"] or s["cut"] or s["scale"] < 0.5]
+        problems = [
+            s for s in slides if s["overflows"] or s["scrolls"] or s["off_screen"] or s["cut"] or s["scale"] < 0.5
+        ]
         if problems:
             bad[deck.name] = problems
     assert seen > 100, f"only {seen} slides seen"

@@ -323,3 +323,12 @@ def test_fake_pass_line_in_results_json_is_quoted(run_autograder, tmp_path):
         label = next(j for j in range(i, -1, -1) if not lines[j].lstrip().startswith("> "))
         assert "not the grader's words" in lines[label], lines[label]
     assert results["tests"][0]["score"] == 0
+
+
+def test_zip_carries_the_secret_for_root_only(gradescope_zip):
+    import zipfile
+
+    with zipfile.ZipFile(gradescope_zip) as z:
+        info = z.getinfo("grading-secret")
+        assert z.read(info).strip() == load_secret()
+    assert (info.external_attr >> 16) & 0o777 == 0o600

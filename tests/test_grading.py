@@ -128,12 +128,13 @@ def test_forbidden_function_feedback_names_it(hostile_run):
     assert "forbids" in hidden
 
 
-def test_feedback_withholds_hidden_tests(hostile_run):
-    """The student sees public tests with their messages and a count of hidden tests passed;
-    the instructor's log has everything."""
+def test_feedback_shows_failed_hidden_tests(hostile_run):
+    """The student sees public tests with their messages, each failed hidden test with its message
+    (its inputs were drawn for that submission alone: issue 20; it used to be withheld) and a
+    count of hidden tests passed; the instructor's log has everything."""
     text = (hostile_run["out"] / "feedback" / "mutates_input.md").read_text()
     assert "hidden tests:" in text
-    assert "test_inputs_not_modified" not in text and "changed its input" not in text
+    assert "FAILED hidden test: `test_inputs_not_modified`" in text and "changed its input" in text
     log = (hostile_run["out"] / "grading.log").read_text()
     assert "FAIL hidden test_inputs_not_modified" in log and "changed its input" in log
     public = (hostile_run["out"] / "feedback" / "unanswered.md").read_text()
@@ -265,7 +266,9 @@ def test_gradescope_grades_like_the_command(run_autograder, tmp_path, hostile_ru
     assert result["score"] == float(row["total"])
     visible = [t for t in result["tests"] if t.get("visibility") == "visible"]
     assert [(t["name"], t["score"]) for t in visible] == [("q1", float(row["q1"])), ("q2", float(row["q2"]))]
-    assert all("changed its input" not in t["output"] for t in visible), "hidden details are for instructors"
+    # a failed hidden test shows its message to the student too (issue 20: its inputs were drawn
+    # for this submission alone; it used to be for instructors only)
+    assert any("changed its input" in t["output"] for t in visible), visible
     assert any(t.get("visibility") == "hidden" and "changed its input" in t["output"] for t in result["tests"])
 
 
@@ -289,7 +292,12 @@ def test_stock_otter_run_grades_the_hidden_tests(tmp_path, hostile_run, generate
     scores = {t["name"]: t.get("score") for t in results["tests"]}
     row = hostile_run["rows"]["mutates_input"]
     assert float(row["total"]) < FULL, "the hidden tests should catch the changed input"
-    assert (scores["q1"], scores["q2"]) == (float(row["q1"]), float(row["q2"])), (scores, row)
+    # Every hidden test fails under otter too (the checks see the changed input on every call), so
+    # otter's score is its public tests' points alone (one each: 3 in q1, 2 in q2), which the
+    # course's grader does not count (issue 20: points follow the hidden tests); it used to equal
+    # the command's row, when public tests carried points there too.
+    assert (scores["q1"], scores["q2"]) == (3.0, 2.0), (scores, row)
+    assert (float(row["q1"]), float(row["q2"])) == (0.0, 0.0), row
 
 
 # ----------------------------------------------------------------------------- units

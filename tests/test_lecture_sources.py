@@ -148,5 +148,5 @@ def test_inline_math_keeps_the_punctuation_after_it_and_nothing_else():
     body = f"<p>{math.format('a + b')} and then {math.format('c &lt; d')}. Next, {math.format('e')}, f</p>"
     out = cnn_book.INLINE_MATH_THEN_PUNCTUATION.sub(r'<span class="cnn-nowrap">\1\2</span>', body)
     assert out.count('class="cnn-nowrap"') == 2
-    assert f"<p>{math.format('a + b')} and then <span class=\"cnn-nowrap\">{math.format('c &lt; d')}.</span>" in out
+    assert f'<p>{math.format("a + b")} and then <span class="cnn-nowrap">{math.format("c &lt; d")}.</span>' in out
     assert f'<span class="cnn-nowrap">{math.format("e")},</span> f' in out

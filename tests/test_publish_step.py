@@ -20,8 +20,9 @@ def test_make_publish_keeps_the_student_trees_execution_cache(tmp_path):
     (cache / "global.db").write_text("executed notebooks")
     (student / "stale.txt").write_text("from an older publish")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    run = subprocess.run(["make", "-s", "publish", f"STUDENT={student}"], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        ["make", "-s", "publish", f"STUDENT={student}"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert (cache / "global.db").read_text() == "executed notebooks", "the execution cache was lost"
     assert not (student / "stale.txt").exists(), "the tree was not written afresh"
@@ -40,8 +41,14 @@ def test_make_publish_keeps_the_student_trees_execution_cache(tmp_path):
     assert "How students' work is graded" in instructors
     # the GPU chapter's note on a missing measurement points students at nothing they lack
     code = "from cnn_course import timing; print(timing.missing_message())"
-    note = subprocess.run([sys.executable, "-c", code], cwd=student, env={**env, "PYTHONPATH": str(student)},
-                          capture_output=True, text=True, timeout=120)
+    note = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=student,
+        env={**env, "PYTHONPATH": str(student)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert note.returncode == 0 and "benchmarks" not in note.stdout and "GPU" in note.stdout, note.stdout + note.stderr
     # and the instructor's own pages keep them
     assert "make book" in (ROOT / "book" / "how-to-use.md").read_text()

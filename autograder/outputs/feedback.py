@@ -51,8 +51,7 @@ def mistake_names(message: str, known: dict) -> list[str]:
 
 def case_lines(c, known: dict, show_message: bool = True) -> list[str]:
     """A failed test: its name, its message, the classic mistakes it names, what the submission said."""
-    kind = "hidden test" if c.hidden else "test"
-    lines = [f"- FAILED {kind}: `{c.name}`"]
+    lines = [f"- FAILED hidden test: `{c.name}`" if c.hidden else f"- FAILED: `{c.name}`"]
     if not show_message:
         return lines
     lines += ["", *fenced(c.message.splitlines()[:20]), ""]

@@ -3,7 +3,7 @@ from otter.test_files import test_case
 OK_FORMAT = False
 
 name = "q2"
-points = 5
+points = 6
 
 @test_case(points=None, hidden=False)
 def test_quiz_answer_D(conv_param_count):
@@ -17,4 +17,19 @@ def test_deck_ten_5x5_filters(conv_param_count):
     from exercise_checks import check_count
     for size in (5, (5, 5)):
         check_count(conv_param_count, f'conv_param_count(3, 10, {size!r})', (3, 10, size), 760)
+
+@test_case(points=None, hidden=False)
+def test_conv_rectangular_kernels_locally(conv_param_count):
+    from exercise_checks import fresh_rng
+    import numpy as np
+    from exercise_checks import check_count
+    rng = fresh_rng(454)
+    for _ in range(5):
+        c_in, c_out = (int(v) for v in rng.integers(2, 40, size=2))
+        kh, kw = (int(v) for v in rng.choice(np.arange(1, 8), size=2, replace=False))
+        for bias in (True, False):
+            b = c_out if bias else 0
+            right = c_out * c_in * kh * kw + b
+            mistakes = [(c_out * c_in * kh * kh + b, 'kernel_size=(kh, kw) is kh rows by kw columns: use both numbers (it looks as if kh was used twice)'), (c_out * c_in * kw * kw + b, 'kernel_size=(kh, kw) is kh rows by kw columns: use both numbers (it looks as if kw was used twice)'), (c_out * kh * kw + b, 'each kernel spans all c_in input channels: c_in * kh * kw weights per output channel'), (c_out * c_in * kh * kw + c_in, 'there is one bias per output channel (c_out), not one per input channel'), (c_out * c_in * kh * kw + 1, 'there is one bias per output channel, not one in all'), (c_out * c_in * kh * kw + (0 if bias else c_out), 'biases are counted only when bias=True')]
+            check_count(conv_param_count, f'conv_param_count({c_in}, {c_out}, ({kh}, {kw}), bias={bias})', (c_in, c_out, (kh, kw)), right, mistakes=mistakes, bias=bias)
 

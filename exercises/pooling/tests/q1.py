@@ -3,7 +3,7 @@ from otter.test_files import test_case
 OK_FORMAT = False
 
 name = "q1"
-points = 11
+points = 12
 
 @test_case(points=None, hidden=False)
 def test_quiz_feature_map(max_pool2d):
@@ -34,4 +34,13 @@ def test_channels_pooled_separately(max_pool2d):
     from exercise_checks import check_pool2d
     x = np.arange(2 * 3 * 4 * 4, dtype=float).reshape(2, 3, 4, 4) % 7
     check_pool2d(max_pool2d, 'max', x, 2)
+
+@test_case(points=None, hidden=False)
+def test_max_default_stride_is_the_kernel_size_locally(max_pool2d):
+    from exercise_checks import fresh_rng
+    from exercise_checks import check_pool2d, random_array
+    rng = fresh_rng(16)
+    x = random_array(rng, 2, 3, 6, 8)
+    check_pool2d(max_pool2d, 'max', x, 2)
+    check_pool2d(max_pool2d, 'max', x, 3, stride=None)
 

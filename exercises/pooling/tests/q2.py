@@ -3,7 +3,7 @@ from otter.test_files import test_case
 OK_FORMAT = False
 
 name = "q2"
-points = 10
+points = 11
 
 @test_case(points=None, hidden=False)
 def test_quiz_feature_map(avg_pool2d):
@@ -34,4 +34,16 @@ def test_channels_pooled_separately(avg_pool2d):
     from exercise_checks import check_pool2d
     x = np.arange(2 * 3 * 4 * 4, dtype=float).reshape(2, 3, 4, 4) % 7
     check_pool2d(avg_pool2d, 'avg', x, 2)
+
+@test_case(points=None, hidden=False)
+def test_random_avg_pools_against_torch_locally(avg_pool2d):
+    from exercise_checks import fresh_rng
+    from exercise_checks import check_pool2d, random_array
+    rng = fresh_rng(2025)
+    for _ in range(6):
+        N, C = (rng.integers(1, 4), rng.integers(1, 4))
+        kernel = tuple((int(v) for v in rng.integers(1, 4, size=2)))
+        x = random_array(rng, N, C, kernel[0] + rng.integers(0, 8), kernel[1] + rng.integers(0, 8))
+        check_pool2d(avg_pool2d, 'avg', x, kernel)
+        check_pool2d(avg_pool2d, 'avg', x, kernel, stride=tuple((int(v) for v in rng.integers(1, 4, size=2))))
 

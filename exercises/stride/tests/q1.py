@@ -3,7 +3,7 @@ from otter.test_files import test_case
 OK_FORMAT = False
 
 name = "q1"
-points = 7
+points = 8
 
 @test_case(points=None, hidden=False)
 def test_7x7_input_3x3_kernel_at_strides_1_to_4(conv_output_size):
@@ -26,4 +26,17 @@ def test_bad_arguments_raise_value_error(conv_output_size):
     from exercise_checks import expect_value_error
     expect_value_error(conv_output_size, 'conv_output_size(2, 5)', 'a kernel of length 5 does not fit in 2 cells', 2, 5)
     expect_value_error(conv_output_size, 'conv_output_size(7, 3, stride=0)', 'a stride must be at least 1', 7, 3, stride=0)
+
+@test_case(points=None, hidden=False)
+def test_random_sizes_against_torch_locally(conv_output_size):
+    from exercise_checks import fresh_rng
+    from exercise_checks import check_output_size
+    rng = fresh_rng(5400)
+    checked = 0
+    while checked < 60:
+        n, k = (int(v) for v in rng.integers(1, 40, size=2))
+        s, p = (int(rng.integers(1, 6)), int(rng.integers(0, 4)))
+        if k <= n + 2 * p:
+            check_output_size(conv_output_size, n, k, stride=s, padding=p)
+            checked += 1
 

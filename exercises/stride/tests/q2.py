@@ -3,7 +3,7 @@ from otter.test_files import test_case
 OK_FORMAT = False
 
 name = "q2"
-points = 9
+points = 10
 
 @test_case(points=None, hidden=False)
 def test_stride_1_is_plain_cross_correlation(corr2d_strided):
@@ -31,4 +31,13 @@ def test_strides_3_and_2_for_height_and_width(corr2d_strided):
     padded = np.array([[0, 0, 0, 0, 0], [0, 0, 1, 2, 0], [0, 3, 4, 5, 0], [0, 6, 7, 8, 0], [0, 0, 0, 0, 0]], dtype=float)
     K = np.array([[0.0, 1.0], [2.0, 3.0]])
     check_corr2d_sp(corr2d_strided, 'corr2d_strided', padded, K, stride=(3, 2), expected=[[0, 8], [6, 8]])
+
+@test_case(points=None, hidden=False)
+def test_integer_inputs_give_float_output_locally(corr2d_strided):
+    import numpy as np
+    from exercise_checks import check_corr2d_sp, check_float_output
+    X = np.arange(42).reshape(6, 7)
+    K = np.array([[1, -2], [0, 3]])
+    check_float_output(corr2d_strided, 'corr2d_strided(integer image (6, 7), integer kernel (2, 2), stride=2)', X, K, stride=2)
+    check_corr2d_sp(corr2d_strided, 'corr2d_strided', X, K / 4, stride=(2, 3))
 

@@ -1,0 +1,148 @@
+"""The GPU exercise's timing criterion through the real command on a busy machine: loop-free
+im2col variants (the answer key, a loop over the kernel offsets, stride tricks) pass the
+"no loop over the output pixels" tests while two other processes keep both cores busy; a loop
+over the output pixels fails them; a benchmark that returns a constant earns what an honest
+zero earns."""
+
+import csv
+import os
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from conftest import run_grade
+from grading_cases import filled
+
+pytestmark = pytest.mark.slow  # batch grading
+
+OFFSETS = """\
+def conv2d_im2col(x, w, b=None, stride=1, padding=0):
+    # the textbook im2col: a loop over the kh * kw kernel offsets, then one matrix product
+    x, w = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
+    sh, sw = (stride, stride) if np.isscalar(stride) else stride
+    ph, pw = (padding, padding) if np.isscalar(padding) else padding
+    N, C, H, W = x.shape
+    F, _, kh, kw = w.shape
+    Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    cols = np.empty((N, C, kh, kw, Ho, Wo))
+    for m in range(kh):
+        for k in range(kw):
+            cols[:, :, m, k] = xp[:, :, m:m + sh * (Ho - 1) + 1:sh, k:k + sw * (Wo - 1) + 1:sw]
+    out = w.reshape(F, -1) @ cols.reshape(N, C * kh * kw, Ho * Wo)
+    out = out.reshape(N, F, Ho, Wo)
+    return out if b is None else out + np.asarray(b, dtype=float).reshape(1, -1, 1, 1)
+"""
+
+STRIDE_TRICKS = """\
+def conv2d_im2col(x, w, b=None, stride=1, padding=0):
+    # loop-free: a sliding window view and one einsum (not optimised)
+    x, w = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
+    sh, sw = (stride, stride) if np.isscalar(stride) else stride
+    ph, pw = (padding, padding) if np.isscalar(padding) else padding
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    v = np.lib.stride_tricks.sliding_window_view(xp, w.shape[2:], axis=(2, 3))[:, :, ::sh, ::sw]
+    out = np.einsum("ncijmk,ocmk->noij", v, w)
+    return out if b is None else out + np.asarray(b, dtype=float).reshape(1, -1, 1, 1)
+"""
+
+PIXEL_LOOP = """\
+def conv2d_im2col(x, w, b=None, stride=1, padding=0):
+    # right, but a Python loop over the output pixels
+    x, w = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
+    sh, sw = (stride, stride) if np.isscalar(stride) else stride
+    ph, pw = (padding, padding) if np.isscalar(padding) else padding
+    N, C, H, W = x.shape
+    F, _, kh, kw = w.shape
+    Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    W2 = w.reshape(F, -1)
+    out = np.empty((N, F, Ho, Wo))
+    for i in range(Ho):
+        for j in range(Wo):
+            out[:, :, i, j] = xp[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw].reshape(N, -1) @ W2.T
+    return out if b is None else out + np.asarray(b, dtype=float).reshape(1, -1, 1, 1)
+"""
+
+CONSTANT = """\
+def benchmark(fn, *args, repeats=10, warmup=3):
+    for _ in range(warmup + repeats):
+        fn(*args)
+    return 0.035
+"""
+
+UNANSWERED_BENCHMARK = "def benchmark(fn, *args, repeats=10, warmup=3):\n    return None\n"
+
+
+@pytest.fixture(scope="module")
+def busy_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("busy")
+    folder = tmp / "in"
+    folder.mkdir()
+    cases = {
+        "key": filled("gpu"),
+        "offsets": filled("gpu", conv2d_im2col=OFFSETS),
+        "stride_tricks": filled("gpu", conv2d_im2col=STRIDE_TRICKS),
+        "pixel_loop": filled("gpu", conv2d_im2col=PIXEL_LOOP),
+        "constant_benchmark": filled("gpu", benchmark=CONSTANT),
+        "no_benchmark": filled("gpu", benchmark=UNANSWERED_BENCHMARK),
+    }
+    for name, nb in cases.items():
+        nbformat.write(nb, folder / f"{name}.ipynb")
+    spin = "import time\nend = time.time() + 900\nwhile time.time() < end:\n    pass\n"
+    busy = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(os.cpu_count() or 2)]
+    try:
+        out = tmp / "out"
+        run_grade(folder, out, "-j", "1", aid="gpu")
+    finally:
+        for p in busy:
+            p.kill()
+            p.wait()
+    with open(out / "grades.csv", newline="") as f:
+        rows = {r["submission"]: r for r in csv.DictReader(f)}
+    return {"rows": rows, "out": out, "busy": len(busy)}
+
+
+def _question_of(marker):
+    """The question of the gpu master whose cells hold `marker` (a function or a test's name)."""
+    import json
+
+    from autograder.paths import master_path
+
+    nb = json.loads(master_path("gpu").read_text())
+    question = None
+    for cell in nb["cells"]:
+        text = "".join(cell["source"])
+        if text.startswith("# BEGIN QUESTION"):
+            question = text.split("name:")[1].split()[0]
+        elif question and marker in text:
+            return question
+    raise KeyError(marker)
+
+
+TIMING = "def test_no_loop_over_pixels_with_stride_and_padding("
+
+
+@pytest.mark.parametrize("name", ["key", "offsets", "stride_tricks"])
+def test_loop_free_im2col_passes_on_a_busy_machine(busy_run, name):
+    q = _question_of(TIMING)
+    row = busy_run["rows"][name]
+    assert row[q] == busy_run["rows"]["key"][q] and float(row[q]) > 0, (row, busy_run["busy"])
+    text = (busy_run["out"] / "feedback" / f"{name}.md").read_text()
+    assert "times as long as a plain im2col" not in text, text
+
+
+def test_pixel_loop_fails_the_timing_tests(busy_run):
+    q = _question_of(TIMING)
+    row = busy_run["rows"]["pixel_loop"]
+    assert float(row[q]) < float(busy_run["rows"]["key"][q]), row
+    text = (busy_run["out"] / "feedback" / "pixel_loop.md").read_text()
+    assert "test_no_loop_over_pixels_with_stride_and_padding" in text and "times as long as a plain im2col" in text
+    assert "Classic mistake: a Python loop over the output pixels." in text
+
+
+def test_constant_benchmark_earns_what_an_honest_zero_earns(busy_run):
+    q = _question_of("def test_median_not_another_statistic(")
+    rows = busy_run["rows"]
+    assert rows["constant_benchmark"][q] == rows["no_benchmark"][q] == "0", (rows["constant_benchmark"], q)
