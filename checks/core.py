@@ -20,7 +20,7 @@ chapters' checks name with the same words.
 
 import numpy as np
 
-from .static import violations
+from .static import Notebook, violations
 
 ATOL = 1e-8
 
@@ -485,6 +485,42 @@ LIBRARIES = ["scipy.signal", "scipy.ndimage", "skimage", "cv2"]
 BLOCKED = ["cnn_course", "exercise_checks", "checks", "solutions"]
 
 
+def _resolve(dotted):
+    """The object a dotted name names, or None where it does not exist (library not installed)."""
+    import importlib
+
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except Exception:  # not a module, or not installed
+            continue
+        try:
+            for attr in parts[cut:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return None
+        return obj
+    return None
+
+
+def live_uses(fn, forbidden):
+    """The forbidden entries that fn's code (or a function of its namespace that it calls)
+    reaches, by the live objects its names hold."""
+    import types
+
+    entries = [e for e in list(forbidden) + BLOCKED if not e.startswith("aten::")]
+    targets = [(e, _resolve(e)) for e in entries]
+    hits = []
+    for _, value in referenced(fn):
+        module = value.__name__ if isinstance(value, types.ModuleType) else getattr(value, "__module__", None) or ""
+        for entry, target in targets:
+            if (target is not None and value is target) or module == entry or module.startswith(entry + "."):
+                hits.append(entry)
+                break
+    return list(dict.fromkeys(hits))
+
+
 def referenced(fn, seen=None):
     """(name, object) for everything fn's code reaches by a global name and attribute lookups
     (`F.conv2d`, `torch.nn.functional.conv2d`), and in turn what the functions of fn's own
@@ -563,8 +599,13 @@ def expect_allowed(fn, name, forbidden):
     found = getattr(fn, "forbidden_uses", None)
     if found is None:  # the grader's own check, on the code this notebook has run
         own = getattr(fn, "__name__", name)
-        found = violations(notebook_cells(fn), list(forbidden) + BLOCKED, {name: [own]}).get(name, [])
+        cells = notebook_cells(fn)
+        found = violations(cells, list(forbidden) + BLOCKED, {name: [own]}).get(name, [])
         found = [m.replace(f"{own} uses", f"{name} uses", 1) for m in found]
+        if not found and own not in Notebook(cells).defs:
+            # No text of fn to read (a function built by exec outside a notebook): what its code
+            # reaches, live, instead.
+            found = [f"{name} uses {entry}, which this exercise forbids" for entry in live_uses(fn, forbidden)]
     if found:
         raise AssertionError(
             "; ".join(found) + ": write it yourself (a graded function that uses it earns 0 for its question)"

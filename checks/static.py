@@ -146,8 +146,10 @@ class Notebook:
             """What to name for a use of `dotted`: the forbidden entry it falls under (the
             function, or the module that holds it), or the operator it reaches; else None."""
             for e in dotted_entries:
-                if dotted == e or dotted.startswith(e + "."):
+                if dotted == e:
                     return e
+                if dotted.startswith(e + "."):
+                    return f"{e} ({dotted})"
             op = operator_of(dotted)
             if op is not None and any(fnmatch.fnmatchcase(op, p) for p in operators):
                 return f"{dotted} (the operator {op})"
@@ -186,7 +188,7 @@ class Notebook:
             item
             for item in unique.values()
             if not any(
-                other[0] == item[0] and other[2:] == item[2:] and other[1].startswith(item[1] + ".")
+                other[0] == item[0] and other[2:] == item[2:] and other[1].startswith((item[1] + ".", item[1] + " ("))
                 for other in unique.values()
             )
         )
@@ -214,4 +216,6 @@ def message(function, what, cell, line):
     """The one wording of a finding, in the grader's feedback and in a student's own check."""
     if ", which " in what:  # something the check cannot follow, or threads: it says why
         return f"{function} uses {what} (cell {cell}, line {line})"
-    return f"{function} uses {what}, which this exercise forbids (cell {cell}, line {line})"
+    entry, _, use = what.partition(" (")
+    where = f"{use[:-1]}, cell {cell}, line {line}" if use else f"cell {cell}, line {line}"
+    return f"{function} uses {entry}, which this exercise forbids ({where})"

@@ -152,8 +152,10 @@ class Notebook:
             """What to name for a use of `dotted`: the forbidden entry it falls under (the
             function, or the module that holds it), or the operator it reaches; else None."""
             for e in dotted_entries:
-                if dotted == e or dotted.startswith(e + "."):
+                if dotted == e:
                     return e
+                if dotted.startswith(e + "."):
+                    return f"{e} ({dotted})"
             op = operator_of(dotted)
             if op is not None and any(fnmatch.fnmatchcase(op, p) for p in operators):
                 return f"{dotted} (the operator {op})"
@@ -192,7 +194,7 @@ class Notebook:
             item
             for item in unique.values()
             if not any(
-                other[0] == item[0] and other[2:] == item[2:] and other[1].startswith(item[1] + ".")
+                other[0] == item[0] and other[2:] == item[2:] and other[1].startswith((item[1] + ".", item[1] + " ("))
                 for other in unique.values()
             )
         )
@@ -220,7 +222,9 @@ def message(function, what, cell, line):
     """The one wording of a finding, in the grader's feedback and in a student's own check."""
     if ", which " in what:  # something the check cannot follow, or threads: it says why
         return f"{function} uses {what} (cell {cell}, line {line})"
-    return f"{function} uses {what}, which this exercise forbids (cell {cell}, line {line})"
+    entry, _, use = what.partition(" (")
+    where = f"{use[:-1]}, cell {cell}, line {line}" if use else f"cell {cell}, line {line}"
+    return f"{function} uses {entry}, which this exercise forbids ({where})"
 
 
 # ---------------------------------------------------------------- checks/core.py
@@ -711,6 +715,42 @@ LIBRARIES = ["scipy.signal", "scipy.ndimage", "skimage", "cv2"]
 BLOCKED = ["cnn_course", "exercise_checks", "checks", "solutions"]
 
 
+def _resolve(dotted):
+    """The object a dotted name names, or None where it does not exist (library not installed)."""
+    import importlib
+
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except Exception:  # not a module, or not installed
+            continue
+        try:
+            for attr in parts[cut:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return None
+        return obj
+    return None
+
+
+def live_uses(fn, forbidden):
+    """The forbidden entries that fn's code (or a function of its namespace that it calls)
+    reaches, by the live objects its names hold."""
+    import types
+
+    entries = [e for e in list(forbidden) + BLOCKED if not e.startswith("aten::")]
+    targets = [(e, _resolve(e)) for e in entries]
+    hits = []
+    for _, value in referenced(fn):
+        module = value.__name__ if isinstance(value, types.ModuleType) else getattr(value, "__module__", None) or ""
+        for entry, target in targets:
+            if (target is not None and value is target) or module == entry or module.startswith(entry + "."):
+                hits.append(entry)
+                break
+    return list(dict.fromkeys(hits))
+
+
 def referenced(fn, seen=None):
     """(name, object) for everything fn's code reaches by a global name and attribute lookups
     (`F.conv2d`, `torch.nn.functional.conv2d`), and in turn what the functions of fn's own
@@ -789,8 +829,13 @@ def expect_allowed(fn, name, forbidden):
     found = getattr(fn, "forbidden_uses", None)
     if found is None:  # the grader's own check, on the code this notebook has run
         own = getattr(fn, "__name__", name)
-        found = violations(notebook_cells(fn), list(forbidden) + BLOCKED, {name: [own]}).get(name, [])
+        cells = notebook_cells(fn)
+        found = violations(cells, list(forbidden) + BLOCKED, {name: [own]}).get(name, [])
         found = [m.replace(f"{own} uses", f"{name} uses", 1) for m in found]
+        if not found and own not in Notebook(cells).defs:
+            # No text of fn to read (a function built by exec outside a notebook): what its code
+            # reaches, live, instead.
+            found = [f"{name} uses {entry}, which this exercise forbids" for entry in live_uses(fn, forbidden)]
     if found:
         raise AssertionError(
             "; ".join(found) + ": write it yourself (a graded function that uses it earns 0 for its question)"
