@@ -42,24 +42,20 @@ HIDDEN_CASE = r"hidden\W*True"
 # The first code cell of every student notebook. CNN_COURSE_FILES may point elsewhere (a mirror,
 # or a local server in the tests). Files already there, such as a grader's tests, are left alone.
 SETUP_CELL = """\
-# Run this cell first; do not edit it. It installs the grading tool where it is missing and
-# downloads this exercise's public tests and checks where they are not beside the notebook.
-import os, pathlib, subprocess, sys, urllib.request
+# Run this cell first, unedited: it installs otter-grader and fetches the public tests if missing.
+import contextlib, os, pathlib, subprocess, sys, urllib.request
 try:
     import otter
 except ImportError:
     subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "otter-grader=={version}"])
 URL = "{url}"
 FILES = os.environ.get("CNN_COURSE_FILES", URL) + "/{aid}"
-missing = []
-for name in {names}:
-    if not pathlib.Path(name).exists():
-        pathlib.Path(name).parent.mkdir(exist_ok=True)
-        try:
-            urllib.request.urlretrieve(f"{{FILES}}/{{name}}", name)
-        except OSError:
-            missing.append(name)
-if missing:
+NAMES = {names}
+for name in [n for n in NAMES if not pathlib.Path(n).exists()]:
+    pathlib.Path(name).parent.mkdir(exist_ok=True)
+    with contextlib.suppress(OSError):
+        urllib.request.urlretrieve(f"{{FILES}}/{{name}}", name)
+if missing := [n for n in NAMES if not pathlib.Path(n).exists()]:
     print(f"Missing {{', '.join(missing)}}: not downloaded from {{FILES}} (no network?). Connect to"
           " the internet and run this cell again, or save those files beside this notebook.")
 """
@@ -143,7 +139,7 @@ def student_notebook(aid, dist):
     """otter's student notebook, title first, with the setup cell; deterministic."""
     student_dir = dist / "student"
     nb = nbformat.read(student_dir / f"{aid}.ipynb", as_version=4)
-    names = wrapped_list(list(public_files(student_dir)), indent=len("for name in "))
+    names = wrapped_list(list(public_files(student_dir)), indent=len("NAMES = "))
     text = SETUP_CELL.format(version=OTTER_VERSION, url=raw_files_url(), names=names, aid=aid)
     setup = nbformat.v4.new_code_cell(text)
     setup.metadata = {"tags": ["hide-input"], "deletable": False, "editable": False}
