@@ -58,8 +58,8 @@ def worker_config(assignment: Assignment, settings: GradingSettings, scratch: st
     blocked_roots = {b.split(".")[0] for b in blocked}
     preload = BASE_PRELOAD + [m for m in assignment.imports if m.split(".")[0] not in blocked_roots]
     if any(e.startswith("aten::") for e in assignment.forbidden):
-        # Watching torch's operators needs torch and torch._dynamo (seconds to import): in the
-        # zygote, once, rather than in each student process that imports torch.
+        # Watching torch's operators needs torch (a second and more to import): in the zygote,
+        # once, rather than in each student process that imports torch.
         preload.append("torch")
     return {
         "tests": str(Path(assignment.tests).resolve()),
@@ -83,11 +83,10 @@ def worker_config(assignment: Assignment, settings: GradingSettings, scratch: st
 
 def single_submission_config(config: dict, assignment: Assignment) -> dict:
     """The workers' configuration for grading one submission: torch is preloaded only where the
-    notebook imports it. For a batch the zygote imports it once (with torch._dynamo, which the
-    trap on forbidden operators needs: seconds) so that every student process that imports torch
-    finds it ready; for one submission, a student process that imports torch pays the same
-    import itself (the trap is set as it imports), and one that does not saves it. The grade's
-    cache key is the batch configuration's: the grades are the same."""
+    notebook imports it. For a batch the zygote imports it once (a second and more) so that every
+    student process that imports torch finds it ready; for one submission, a student process
+    that imports torch pays the same import itself (the trap is set as it imports), and one that
+    does not saves it. The grade's cache key is the batch configuration's: the grades are the same."""
     if any(m.split(".")[0] == "torch" for m in assignment.imports):
         return config
     return dict(config, preload=[m for m in config["preload"] if m != "torch"])

@@ -117,7 +117,7 @@ class Tripwires:
     def setup_mode(self, torch):
         torch.set_num_threads(1)
         self.mode_class = dispatch_mode(self.patterns)
-        # The first use of a dispatch mode imports torch._dynamo (seconds): do it now.
+        # The mode's first use loads what dispatching through Python needs: here, not in a graded call.
         with self.mode_class():
             torch.ones(2, dtype=torch.float64) + 1
 
@@ -181,6 +181,14 @@ def dispatch_mode(patterns):
     from torch.utils._python_dispatch import TorchDispatchMode
 
     class Tripwire(TorchDispatchMode):
+        @classmethod
+        def _should_skip_dynamo(cls):
+            # True (torch's default) wraps __torch_dispatch__ in torch._disable_dynamo, which
+            # imports torch._dynamo: 1.4 s of every zygote's start. The wrapper only keeps
+            # torch.compile from tracing into this method; a compiled call under the mode still
+            # dispatches its operators here (tests/test_hostile.py: torch.compile).
+            return False
+
         def __torch_dispatch__(self, func, types_, args=(), kwargs=None):
             name = func._schema.name
             if STATE.armed and any(fnmatch.fnmatchcase(name, p) for p in patterns):
