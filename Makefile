@@ -72,14 +72,18 @@ pdf: book browser
 	$(PY) book/_ext/pdf.py
 
 # Everything CI runs: lint, then every test, browser tests, the PDF and the Colab-readiness check included.
+# TEST_WORKERS pytest-xdist processes (2: the CI machine's cores) share out the test files; a
+# file's tests stay together, so its module fixtures (a graded class, a browser) run once.
+TEST_WORKERS ?= 2
+PYTEST := $(PY) -m pytest -ra --durations=15 -n $(TEST_WORKERS) --dist loadfile
 test: $(STAMP) assets browser pdftools lint
-	$(PY) -m pytest -ra --durations=15
+	$(PYTEST)
 
 # The developers' fast lane (under 3 minutes on 2 cores): lint, the references, the exercises'
 # answer keys, classic mistakes and leak checks; no browser, no notebook runs, no batch grading
 # (what does one is marked `slow`).
 test-fast: $(STAMP) lint
-	$(PY) -m pytest -ra --durations=15 -m "not slow"
+	$(PYTEST) -m "not slow"
 
 # ruff and import-linter (both configured in pyproject.toml): lint errors and broken import
 # contracts (the grader's layers, no cycles) fail `make test`.

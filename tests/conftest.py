@@ -1,5 +1,6 @@
 """Shared fixtures: the exercises generated once per test session, into a scratch folder."""
 
+import contextlib
 import os
 
 import matplotlib
@@ -27,6 +28,22 @@ if not os.environ.get(SECRET_ENV):
     import tempfile
 
     os.environ[SECRET_ENV] = str(create_secret(os.path.join(tempfile.mkdtemp(prefix="secret-"), "grading-secret"))[0])
+
+
+@contextlib.contextmanager
+def one_at_a_time(name):
+    """Hold the lock _build/.locks/<name> while the block runs: the pytest-xdist workers (`make
+    test` runs two) share the repository's _build/html and .venv-colab, which one builds and the
+    other then finds current."""
+    import fcntl
+
+    from autograder.paths import ROOT
+
+    locks = ROOT / "_build" / ".locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    with open(locks / name, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def grade_argv(folder, out, *options, aid="convolution"):
@@ -68,7 +85,8 @@ def built_book():
         return html
     # -o .venv/.installed: the environment is the one running these tests, not rebuilt from here
     command = ["make", "--no-print-directory", "-o", ".venv/.installed", "book"]
-    proc = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    with one_at_a_time("book"):
+        proc = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-5000:]
     return ROOT / "_build" / "html"
 

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import one_at_a_time
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
@@ -81,12 +82,14 @@ def colab_base():
     """.venv-colab: what Colab preinstalls, and nothing of the course. Cached between runs."""
     pins = colab_pins()
     stamp = COLAB_VENV / ".colab-pins"
-    if not (stamp.exists() and stamp.read_text().split() == pins and _python(COLAB_VENV).exists()):
-        shutil.rmtree(COLAB_VENV, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", str(COLAB_VENV)], check=True)
-        subprocess.run([str(_python(COLAB_VENV)), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-        subprocess.run([str(_python(COLAB_VENV)), "-m", "pip", "install", "--quiet", *pins], check=True)
-        stamp.write_text("\n".join(pins) + "\n")
+    with one_at_a_time("venv-colab"):
+        if not (stamp.exists() and stamp.read_text().split() == pins and _python(COLAB_VENV).exists()):
+            shutil.rmtree(COLAB_VENV, ignore_errors=True)
+            subprocess.run([sys.executable, "-m", "venv", str(COLAB_VENV)], check=True)
+            pip = [str(_python(COLAB_VENV)), "-m", "pip", "install", "--quiet"]
+            subprocess.run([*pip, "--upgrade", "pip"], check=True)
+            subprocess.run([*pip, *pins], check=True)
+            stamp.write_text("\n".join(pins) + "\n")
     python = _python(COLAB_VENV)
     check = subprocess.run([str(python), "-c", "import cnn_course"], capture_output=True, cwd="/")
     assert check.returncode != 0, ".venv-colab can import cnn_course: it must not have the course installed"

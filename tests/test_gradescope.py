@@ -28,7 +28,7 @@ TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 NEEDED = {"numpy", "torch", "matplotlib", "pillow", "scikit-learn", "scipy", "otter-grader", "nbformat", "ipython"}
 # All that the zip may leave out of requirements.txt: the book build, tests and lint, the browser
 # they drive, local editing, the similarity command. Grading imports none of them.
-DEV_ONLY = {"jupyter-book", "pytest", "ruff", "playwright", "jupyterlab", "copydetect"}
+DEV_ONLY = {"jupyter-book", "pytest", "pytest-xdist", "ruff", "playwright", "jupyterlab", "copydetect"}
 # `pip freeze` (make freeze) leaves these out of requirements.txt; pip installs them as it needs.
 UNPINNED_BY_FREEZE = {"pip", "setuptools", "wheel"}
 # A browser, or what downloads one. The playwright Python package itself ships none (otter-grader

@@ -51,13 +51,13 @@ PYTHON = "3.11"
 VENV = "/opt/cnn-course-venv"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 # Pins of requirements.txt that grading never imports: the book build (jupyter-book), the tests
-# and lint (pytest, ruff), local editing (jupyterlab) and the instructor's similarity command
+# and lint (pytest, pytest-xdist, ruff), local editing (jupyterlab) and the instructor's similarity command
 # (copydetect). No other pinned package requires one of them (tests/test_gradescope.py checks);
-# what they alone pulled in stays, so the image is the tested environment less these five, not a
+# what they alone pulled in stays, so the image is the tested environment less these six, not a
 # re-resolved one. playwright stays pinned: otter-grader requires nbconvert[webpdf], which
 # requires it (left out, pip would install an unpinned one). It is the Python package only:
 # nothing runs `playwright install`, so no browser is installed.
-LEFT_OUT = ("copydetect", "jupyter-book", "jupyterlab", "pytest", "ruff")
+LEFT_OUT = ("copydetect", "jupyter-book", "jupyterlab", "pytest", "pytest-xdist", "ruff")
 
 
 def pins(requirements):

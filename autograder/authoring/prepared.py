@@ -57,8 +57,10 @@ def cached_generation(aid: str, cache_root: Path = GENERATED) -> Path:
             raise
         (stage / "imports.json").write_text(json.dumps(imports(read_notebook(notebook))))
         (stage / "done").write_text(aid)
-        shutil.rmtree(folder.parent, ignore_errors=True)  # older digests of this exercise
         folder.parent.mkdir(parents=True, exist_ok=True)
+        for older in folder.parent.iterdir():  # older digests (not this one: another process may be reading it)
+            if older.name != folder.name:
+                shutil.rmtree(older, ignore_errors=True)
         try:
             stage.rename(folder)
         except OSError:  # another process put it there first
