@@ -74,6 +74,7 @@ pdf: book browser
 # Everything CI runs: lint, then every test, browser tests, the PDF and the Colab-readiness check included.
 # TEST_WORKERS pytest-xdist processes (2: the CI machine's cores) share out the test files; a
 # file's tests stay together, so its module fixtures (a graded class, a browser) run once.
+# (Not --dist loadgroup: with pytest 9, xdist 3.8 cannot add its group names to the test ids.)
 TEST_WORKERS ?= 2
 PYTEST := $(PY) -m pytest -ra --durations=15 -n $(TEST_WORKERS) --dist loadfile
 test: $(STAMP) assets browser pdftools lint

@@ -185,3 +185,4 @@ def run_autograder(gradescope_zip):
         return json.loads((root / "results" / "results.json").read_text())
 
     return run
+

@@ -2,7 +2,9 @@
 and no function in it, bound to any graded name, earns a question's full marks from the grader."""
 
 import csv
+import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +13,7 @@ import nbformat
 import pytest
 
 from autograder.authoring.publish import PUBLISHED, problems
-from autograder.paths import assignment_ids, master_path, student_path
+from autograder.paths import ROOT, assignment_ids, master_path, student_path
 
 HERE = Path(__file__).parent
 
@@ -46,6 +48,23 @@ def test_the_check_finds_a_planted_answer(tree, tmp_path):
     assert any("master notebook" in f for f in found) and any("hidden test" in f for f in found), found
 
 
+# The answer hunt's first pass, kept by the digest of everything it reads.
+HUNTS = ROOT / "_build" / "answer-hunt"
+
+
+def hunt_digest(tree, tests_root):
+    """A digest of what the hunt's first pass reads: every file of the student tree and of the
+    grader's tests, the hunt itself, the test runner it calls, and the pinned packages."""
+    digest = hashlib.sha256()
+    files = [(f"{label}/{p.relative_to(top)}", p) for label, top in [("tree", tree), ("tests", tests_root)]
+             for p in top.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    for name in ["tests/answer_hunt.py", "autograder/engine/testfiles.py", "autograder/master.py", "requirements.txt"]:
+        files.append((name, ROOT / name))
+    for name, path in sorted(files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:24]
+
+
 def _grade(aid, submissions, out):
     subprocess.run(
         [sys.executable, "-m", "autograder", "grade", aid, str(submissions), "-o", str(out), "-q"],
@@ -67,20 +86,25 @@ def _submission(aid, name, source):
 def test_no_function_of_the_student_tree_earns_full_marks(tree, generated, tmp_path):
     """Every function defined anywhere in the student tree, under every contract name whose
     arguments it accepts: the bindings that pass a question's tests in a generous first pass
-    (no forbidden-function rules) are graded by `python -m autograder grade`; none may earn
-    the question's full marks."""
+    (no forbidden-function rules; kept in _build/answer-hunt/ by the digest of all it reads)
+    are graded by `python -m autograder grade`; none may earn the question's full marks."""
     tests_root = tmp_path / "tests"
     for aid in assignment_ids():
         source = generated(aid) / "autograder" / aid
         (tests_root / aid).mkdir(parents=True)
         subprocess.run(["cp", "-r", str(source / "tests"), str(source / "exercise_checks.py"), str(tests_root / aid)])
-    out = tmp_path / "hunt.json"
-    subprocess.run(
-        [sys.executable, str(HERE / "answer_hunt.py"), str(tree), str(tests_root), str(out)],
-        check=True,
-        timeout=3000,
-        cwd=tmp_path,
-    )
+    out = HUNTS / f"{hunt_digest(tree, tests_root)}.json"
+    if not out.exists():  # the first pass, once per content (minutes); the grading below runs every time
+        shutil.rmtree(HUNTS, ignore_errors=True)  # older contents' hunts
+        HUNTS.mkdir(parents=True, exist_ok=True)
+        fresh = tmp_path / "hunt.json"
+        subprocess.run(
+            [sys.executable, str(HERE / "answer_hunt.py"), str(tree), str(tests_root), str(fresh)],
+            check=True,
+            timeout=3000,
+            cwd=tmp_path,
+        )
+        shutil.copy(fresh, out)
     hunt = json.loads(out.read_text())
     print(
         f"answer hunt: {hunt['functions']} functions, {hunt['tried']} bindings tried, "
