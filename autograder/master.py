@@ -1,8 +1,17 @@
 """Reading master notebooks: the answer key, and the pieces that must never reach a student or a reader."""
 
+import json
 import re
+from pathlib import Path
+from types import SimpleNamespace
 
-import nbformat
+
+def _cells(master_path):
+    """The master's cells, each with its cell_type and its source as one string. The master is
+    ours and nbformat 4, so json reads it: nbformat takes a second or more to import, which
+    every `grade` would pay for nothing."""
+    cells = json.loads(Path(master_path).read_text(encoding="utf-8"))["cells"]
+    return [SimpleNamespace(cell_type=c["cell_type"], source="".join(c["source"])) for c in cells]
 
 
 def _marker(cell):
@@ -11,9 +20,8 @@ def _marker(cell):
 
 def _code_cells_between(master_path, begin, end):
     """Code cells inside raw `begin` ... `end` marker cells of a master."""
-    nb = nbformat.read(master_path, as_version=4)
     inside, cells = False, []
-    for cell in nb.cells:
+    for cell in _cells(master_path):
         if cell.cell_type == "raw" and _marker(cell) == begin:
             inside = True
         elif cell.cell_type == "raw" and _marker(cell) == end:
@@ -72,12 +80,10 @@ def public_test_names(master_path):
 
 def answer_key(master_path):
     """Execute the master's setup and solution cells; returns the namespace (the answer key)."""
-    nb = nbformat.read(master_path, as_version=4)
+    cells = _cells(master_path)
     env = {}
-    first_question = next(
-        i for i, c in enumerate(nb.cells) if c.cell_type == "raw" and _marker(c) == "# BEGIN QUESTION"
-    )
-    setup = [c.source for c in nb.cells[:first_question] if c.cell_type == "code"]
+    first_question = next(i for i, c in enumerate(cells) if c.cell_type == "raw" and _marker(c) == "# BEGIN QUESTION")
+    setup = [c.source for c in cells[:first_question] if c.cell_type == "code"]
     for source in setup + solution_cells(master_path):
         exec(compile(source, str(master_path), "exec"), env)
     return env
@@ -95,8 +101,6 @@ def leaks(text, master_path):
 def master_fingerprint(master_path) -> str:
     """submissions.cells_fingerprint of the master's code cells: a submission with the same is a
     copy of the answer key."""
-    from pathlib import Path
-
     from .submissions import cells_fingerprint, notebook_cells
 
     return cells_fingerprint(notebook_cells(Path(master_path).read_bytes()))

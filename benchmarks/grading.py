@@ -55,6 +55,8 @@ import nbformat  # noqa: E402
 from autograder.authoring.prepared import cached_generation, prepared_tests  # noqa: E402
 from autograder.paths import ROOT as COURSE  # noqa: E402
 from autograder.paths import assignment_ids  # noqa: E402
+from autograder.secret import create_secret, secret_path  # noqa: E402
+from autograder.settings import SECRET_ENV  # noqa: E402
 
 NOT_QUESTIONS = ("submission", "total", "possible", "status")  # the other columns of grades.csv
 ENV = dict(os.environ, AUTOGRADER_ALLOW_ROOT="1")  # as the suite: a root machine (FIELD-NOTES)
@@ -220,6 +222,8 @@ def main():
     chapters = args.chapters.split(",") if args.chapters else assignment_ids()
     print(f"machine: {os.cpu_count()} cores, {load()} (other work on the machine slows both graders)")
     work = Path(tempfile.mkdtemp(prefix="grading-bench-"))
+    if not secret_path().exists():  # as the suite: a scratch grading secret, not the instructor's
+        ENV[SECRET_ENV] = str(create_secret(str(work / "grading-secret"))[0])
     try:
         for aid in chapters:
             chapter(aid, args, work / aid)
