@@ -170,13 +170,13 @@ def test_first_cell_keeps_a_graders_hidden_tests(aid, generated, files_server, t
 
 @pytest.mark.parametrize("aid", IDS)
 def test_first_cell_is_short_enough_to_read(aid):
-    """A student reads the first cell before running it: at most 18 lines (its list of files
+    """A student reads the first cell before running it: at most 16 lines (its list of files
     wraps where an exercise has many questions), none over 100 characters; the exercise's title
     comes before it."""
     nb = nbformat.read(student_path(aid), as_version=4)
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# "), "the title comes first"
     lines = nb.cells[1].source.splitlines()
-    assert len(lines) <= 18 and max(map(len, lines)) <= 100, (len(lines), max(map(len, lines)))
+    assert len(lines) <= 16 and max(map(len, lines)) <= 100, (len(lines), max(map(len, lines)))
 
 
 @pytest.mark.parametrize("aid", ["convolution", "gpu"])

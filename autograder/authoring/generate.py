@@ -56,8 +56,7 @@ for name in [n for n in NAMES if not pathlib.Path(n).exists()]:
     with contextlib.suppress(OSError):
         urllib.request.urlretrieve(f"{{FILES}}/{{name}}", name)
 if missing := [n for n in NAMES if not pathlib.Path(n).exists()]:
-    print(f"Missing {{', '.join(missing)}}: not downloaded from {{FILES}} (no network?). Connect to"
-          " the internet and run this cell again, or save those files beside this notebook.")
+    print(f"Missing {{', '.join(missing)}} (from {{FILES}}). Connect and run this cell again.")
 """
 
 
