@@ -119,4 +119,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from .engine.confine import exit_now
+
+    exit_now(main() or 0)

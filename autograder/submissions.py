@@ -6,7 +6,9 @@ assignment name otter stores) can change how it is graded. A file that is empty,
 JSON, or JSON without a list of cells is "unreadable" and scores 0; a notebook that is merely
 invalid by nbformat's schema (a cell without an id, an unknown key) is graded from the code
 cells it has. Cell magics and `!shell` lines are turned into the Python that IPython would run
-(they do nothing during grading).
+(they do nothing during grading). Cells that otter's grader skips are skipped here too: those
+tagged `otter_ignore`, or whose metadata says `"otter": {"ignore": true}` (otter.execute's
+preprocessor); the course tags its figure and training cells so.
 
 A submission's file is read, and its code parsed, only inside the confined student process
 (engine.student), where memory and time are bounded: a notebook built to exhaust a parser
@@ -28,6 +30,21 @@ from .text import file_label
 
 class Unreadable(Exception):
     """The file cannot be read as a notebook; the message says why (one line)."""
+
+
+IGNORED_TAG = "otter_ignore"  # otter's tag for a cell that its grader leaves out
+
+
+def graded_cell(cell: dict) -> bool:
+    """Whether the grader runs this cell: otter's rule (otter.execute.preprocessor's
+    filter_ignored_cells), with metadata of any shape taken as no tag."""
+    metadata = cell.get("metadata")
+    if not isinstance(metadata, dict):
+        return True
+    tags, otter = metadata.get("tags"), metadata.get("otter")
+    if isinstance(tags, list) and IGNORED_TAG in tags:
+        return False
+    return not (isinstance(otter, dict) and otter.get("ignore"))
 
 
 def _source(value):
@@ -69,7 +86,8 @@ def read_fd(fd, max_bytes=MAX_NOTEBOOK_BYTES):
 
 
 def notebook_cells(raw, max_bytes=MAX_NOTEBOOK_BYTES, magics=True):
-    """[(cell number, source)] of a notebook's bytes (see read_notebook). Raises Unreadable."""
+    """[(cell number, source)] of a notebook's bytes (see read_notebook), the cells the grader
+    skips (graded_cell) left out. Raises Unreadable."""
     if len(raw) > max_bytes:
         raise Unreadable(f"the file is larger than {max_bytes // 2**20} MB")
     if not raw.strip():
@@ -94,7 +112,7 @@ def notebook_cells(raw, max_bytes=MAX_NOTEBOOK_BYTES, magics=True):
         raise Unreadable("not a Jupyter notebook (no list of cells)")
     out = []
     for number, cell in enumerate(cells, start=1):
-        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+        if isinstance(cell, dict) and cell.get("cell_type") == "code" and graded_cell(cell):
             source = _source(cell.get("source", ""))
             if source is not None and source.strip():
                 out.append((number, ipython_to_python(source) if magics else source))

@@ -55,25 +55,27 @@ def _t(a, grad=False):
 
 def torch_conv2d_grads(x, w, dout, stride=1, padding=0):
     """(dx, dw, db) of F.conv2d at (x, w) for the upstream gradient dout, by torch.autograd in
-    float64. x: (N, C_in, H, W); w: (C_out, C_in, kh, kw); dout: (N, C_out, H', W')."""
+    float64: the gradients of the scalar sum(out * dout), which are dout carried back through the
+    layer. x: (N, C_in, H, W); w: (C_out, C_in, kh, kw); dout: (N, C_out, H', W')."""
     import torch
     import torch.nn.functional as F
 
     xt, wt, bt = _t(x, True), _t(w, True), _t(np.zeros(np.shape(w)[0]), True)
     out = F.conv2d(xt, wt, bt, stride=pair(stride), padding=pair(padding))
-    return tuple(g.numpy() for g in torch.autograd.grad(out, (xt, wt, bt), _t(dout)))
+    return tuple(g.numpy() for g in torch.autograd.grad((out * _t(dout)).sum(), (xt, wt, bt)))
 
 
 def torch_pool2d_grad(kind, dout, x, kernel_size, stride=None):
     """dx of F.max_pool2d or F.avg_pool2d (kind "max" or "avg") for the upstream gradient dout,
-    by torch.autograd in float64 (ties of max pooling: PyTorch's first maximum)."""
+    by torch.autograd in float64, as the gradient of sum(out * dout) (ties of max pooling:
+    PyTorch's first maximum)."""
     import torch
     import torch.nn.functional as F
 
     pool = F.max_pool2d if kind == "max" else F.avg_pool2d
     xt = _t(x, True)
     out = pool(xt, pair(kernel_size), None if stride is None else pair(stride))
-    return torch.autograd.grad(out, xt, _t(dout))[0].numpy()
+    return torch.autograd.grad((out * _t(dout)).sum(), xt)[0].numpy()
 
 
 def _coverage(x_shape, kernel, stride, padding=0):

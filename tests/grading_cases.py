@@ -54,6 +54,13 @@ def with_cell(nb, source, after=None):
     return nb
 
 
+def ignored(nb, source):
+    """nb with a code cell added at the end, tagged otter_ignore (a cell the graders skip)."""
+    nb = with_cell(nb, source)
+    nb.cells[-1].metadata["tags"] = ["otter_ignore"]
+    return nb
+
+
 def source_of(fn, name):
     """The source of a mistake function from tests/mistakes/, renamed to `name` and made
     self-contained (the mistakes call solutions.reference, which submissions must not import)."""
@@ -117,11 +124,11 @@ def hostile(out_dir=None):
     # (issue 20: properties count together with correct values; it used to earn one per question).
     cases["returns_zeros.ipynb"] = (filled(**ZEROS), {"score": {"q1": 0, "q2": 0}, "status": "ok"})
 
-    # A function that loops forever: only its question loses points; the photo cell, which calls
-    # it at the top level, is stopped too.
+    # A function that loops forever: only its question loses points. (The photo cell, which calls
+    # it at the top level, is tagged otter_ignore: the grader does not run it.)
     cases["loop_in_function.ipynb"] = (
         filled(corr2d="def corr2d(image, kernel):\n    while True:\n        pass\n", convolve2d=CONVOLVE2D_OWN_LOOPS),
-        {"score": {"q1": 0, "q2": "full"}, "status": ["timeout: corr2d() did not return", "did not finish"]},
+        {"score": {"q1": 0, "q2": "full"}, "status": ["timeout: corr2d() did not return"]},
     )
 
     cases["loop_at_top_level.ipynb"] = (
@@ -134,6 +141,18 @@ def hostile(out_dir=None):
     cases["exception_at_import.ipynb"] = (
         filled(corr2d="import a_module_that_does_not_exist\n\n" + answers()["corr2d"]),
         {"score": {"q1": 0}, "status": ["ModuleNotFoundError"]},
+    )
+
+    # Cells tagged otter_ignore are skipped, as otter's grader skips them: one that would end the
+    # process, and one that redefines corr2d with a forbidden function, change nothing; an answer
+    # written only in such a cell is not run, so it earns what an unanswered notebook earns.
+    cases["ignored_cells.ipynb"] = (
+        ignored(ignored(filled(), "import os\nos._exit(3)\n"), "from scipy.signal import correlate2d as corr2d\n"),
+        {"score": "full", "status": "ok"},
+    )
+    cases["answer_in_ignored_cell.ipynb"] = (
+        ignored(filled(corr2d="", convolve2d=""), answers()["corr2d"] + "\n\n" + answers()["convolve2d"]),
+        {"score": "baseline", "status": "ok"},
     )
 
     cases["sys_exit.ipynb"] = (

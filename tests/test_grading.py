@@ -141,6 +141,13 @@ def test_feedback_shows_failed_hidden_tests(hostile_run):
     assert "FAILED: `test_worked_example`" in public and "returned None" in public
 
 
+def test_feedback_says_where_a_function_the_grader_did_not_run_is(hostile_run):
+    """An answer written only in a cell tagged otter_ignore is not run (otter's grader skips such
+    cells too): the feedback says why the function is missing."""
+    text = (hostile_run["out"] / "feedback" / "answer_in_ignored_cell.md").read_text()
+    assert "no cell that the grader runs defines corr2d()" in text and "otter_ignore" in text, text
+
+
 def test_looping_function_costs_one_timeout_per_function(hostile_run):
     log = (hostile_run["out"] / "grading.log").read_text()
     section = log.split("== loop_in_function:")[1].split("\n== ")[0]

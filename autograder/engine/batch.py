@@ -34,9 +34,10 @@ from .pool import Pool
 from .testfiles import question_table
 from .worker import Worker, grade_one, peak_mb
 
-# What the zygote imports before forking (once per worker), besides what the exercise notebook
-# imports; torch too when the exercise forbids torch operators (see worker_config).
-BASE_PRELOAD = ["numpy", "matplotlib", "matplotlib.pyplot", "PIL.Image", "PIL.JpegImagePlugin", "PIL.PngImagePlugin"]
+# What the zygote imports before forking (once per worker), besides the modules that the graded
+# cells of the exercise's notebook import (Assignment.imports): a student process that imports
+# anything else (matplotlib, torch where the notebook does not) pays for it itself.
+BASE_PRELOAD = ["numpy"]
 
 
 @dataclass(frozen=True)
@@ -57,10 +58,6 @@ def worker_config(assignment: Assignment, settings: GradingSettings, scratch: st
     blocked = forbidden_lists.blocked_modules(assignment.forbidden)
     blocked_roots = {b.split(".")[0] for b in blocked}
     preload = BASE_PRELOAD + [m for m in assignment.imports if m.split(".")[0] not in blocked_roots]
-    if any(e.startswith("aten::") for e in assignment.forbidden):
-        # Watching torch's operators needs torch (a second and more to import): in the zygote,
-        # once, rather than in each student process that imports torch.
-        preload.append("torch")
     return {
         "tests": str(Path(assignment.tests).resolve()),
         "preload": list(dict.fromkeys(preload)),
@@ -79,17 +76,6 @@ def worker_config(assignment: Assignment, settings: GradingSettings, scratch: st
         # what seeds the hidden tests (autograder.secret): the cache keys by its digest, never by it
         "secret": load_secret(settings.secret or None).decode("ascii"),
     }
-
-
-def single_submission_config(config: dict, assignment: Assignment) -> dict:
-    """The workers' configuration for grading one submission: torch is preloaded only where the
-    notebook imports it. For a batch the zygote imports it once (a second and more) so that every
-    student process that imports torch finds it ready; for one submission, a student process
-    that imports torch pays the same import itself (the trap is set as it imports), and one that
-    does not saves it. The grade's cache key is the batch configuration's: the grades are the same."""
-    if any(m.split(".")[0] == "torch" for m in assignment.imports):
-        return config
-    return dict(config, preload=[m for m in config["preload"] if m != "torch"])
 
 
 def check_root(allow_root: bool = False) -> str | None:
@@ -266,7 +252,7 @@ def _grade(assignment, files, settings, cache, scratch, progress):
         # One job and one file (Gradescope grades one submission per run): graded here, without
         # starting an interpreter that imports the grader and loads the tests a second time.
         if settings.jobs == 1 and len(work) == 1:
-            pool = InProcess(n, single_submission_config(config, assignment))
+            pool = InProcess(n, config)
         else:
             pool = Pool(n, config)
 

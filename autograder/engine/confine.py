@@ -54,6 +54,16 @@ def _libc():
 NVML_CHECK = {"PYTORCH_NVML_BASED_CUDA_CHECK": "1"}
 
 
+def exit_now(code: int = 0) -> None:
+    """End this process (the grader's, once its work is written and its files closed) without the
+    interpreter's teardown, which frees every module's objects one by one: 0.6 to 0.8 s in a
+    process that imported torch, which the command (or whoever waits for this process) would
+    wait for. All that teardown would still do here is flush the standard streams."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def die_with_parent():
     """Be killed (SIGKILL) when the process that started this one ends (Linux; else nothing)."""
     import signal

@@ -317,7 +317,10 @@ class Session:
 
     def missing(self, name):
         def not_defined(*args, **kwargs):
-            raise NotDefined(f"name '{name}' is not defined: the notebook does not define {name}()")
+            raise NotDefined(
+                f"name '{name}' is not defined: no cell that the grader runs defines {name}() "
+                "(it skips the cells tagged otter_ignore)"
+            )
 
         not_defined.__name__ = name
         return not_defined

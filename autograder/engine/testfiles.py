@@ -11,7 +11,9 @@ functions (engine.worker); the course's own tests run them directly on answer ke
 import importlib
 import importlib.util
 import inspect
+import io
 import sys
+import tokenize
 import types
 from pathlib import Path
 
@@ -107,3 +109,30 @@ def run_tests(tests_dir: str | Path, env: dict, questions=None) -> list[Question
         ]
         results.append(QuestionOutcome(tf.name, tf.score, tf.possible, cases))
     return results
+
+
+SHARED_CHECKS = ("checks/static.py", "checks/core.py")  # the sections every exercise_checks.py opens with
+
+
+def checks_call_torch(checks: Path) -> bool:
+    """Whether an exercise's checks (its exercise_checks.py) call PyTorch: a name starting with
+    `torch` (torch itself, core's torch_conv2d, ...) in code, not in strings or comments, past
+    the shared sections that every exercise carries (authoring.generate.checks_bundle writes
+    each module under a `# ---- checks/<name>.py` line). The grader then imports torch while the
+    student process starts, rather than at the first test; checks that do without it (the
+    parameter counts of mlp-limits) save the import. Either way the tests get what they import."""
+    try:
+        source = checks.read_text("utf-8")
+    except OSError:
+        return False
+    shared, calls = False, False
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.COMMENT and "---- checks/" in token.string:
+                shared = token.string.rstrip().endswith(SHARED_CHECKS)
+            elif token.type == tokenize.NAME and token.string.startswith("torch") and not shared:
+                calls = True
+    except (tokenize.TokenError, SyntaxError):
+        return "torch" in source
+    return calls
+

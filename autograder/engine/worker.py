@@ -52,7 +52,7 @@ from . import confine
 from .calls import describe_failure
 from .clock import Clock
 from .session import Session
-from .testfiles import load_test_files, parameters, question_functions
+from .testfiles import checks_call_torch, load_test_files, parameters, question_functions
 from .zygote import Zygote
 
 
@@ -69,8 +69,7 @@ class Worker:
         self.test_files = load_test_files(config["tests"])
         # The tests' checks compare with PyTorch: imported now, while the zygote imports it too,
         # rather than at the first test, once the zygote is ready.
-        checks = Path(config["tests"]).parent / "exercise_checks.py"
-        if checks.is_file() and "import torch" in checks.read_text("utf-8"):
+        if checks_call_torch(Path(config["tests"]).parent / "exercise_checks.py"):
             import torch  # noqa: F401
         # Only the `_gpu` questions use the GPU: without one, torch is not imported to look for it.
         if not any(tf.name.endswith("_gpu") for tf in self.test_files):
@@ -117,8 +116,12 @@ class Worker:
 
     @staticmethod
     def detect_gpu():
-        """Whether torch sees a CUDA GPU, asked through NVML: CUDA is not initialised here."""
+        """Whether torch sees a CUDA GPU, asked through NVML: CUDA is not initialised here. On
+        Linux without an NVIDIA device node (/dev/nvidiactl; /dev/dxg under WSL) there is none,
+        and torch is not imported to say so (1.4 s, and as long again to free it at exit)."""
         os.environ.update(confine.NVML_CHECK)
+        if sys.platform.startswith("linux") and not any(map(os.path.exists, ("/dev/nvidiactl", "/dev/dxg"))):
+            return False
         try:
             import torch
 
@@ -289,3 +292,5 @@ def worker_main(conn, config):
         pass
     finally:
         worker.close()
+    conn.close()
+    confine.exit_now()

@@ -8,6 +8,8 @@ ROOT = os.environ.get("AUTOGRADER_ROOT", "/autograder")
 sys.path.insert(0, os.path.join(ROOT, "source"))
 
 from autograder.commands.gradescope_run import run  # noqa: E402
+from autograder.engine.confine import exit_now  # noqa: E402
 
 if __name__ == "__main__":
     run(ROOT)
+    exit_now()  # results.json is written: no 0.7 s of interpreter teardown

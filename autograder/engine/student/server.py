@@ -115,6 +115,7 @@ def zygote(control_fd, config):
             os.waitpid(pid, 0)
         except OSError:
             pass
+    confine.exit_now()
 
 
 def describe_status(status):
