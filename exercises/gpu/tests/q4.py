@@ -33,15 +33,11 @@ def test_warmup_repeats_and_arguments(benchmark):
 @test_case(points=None, hidden=False)
 def test_warmup_calls_not_counted_locally(benchmark):
     from exercise_checks import ScriptedCalls, call_benchmark, expect_median_seconds, random_scale
-    s, got = (random_scale(salt=1), [])
-    for k in (1, 4):
-        warm, timed = (0.15 * s * k, 0.02 * s * k)
-        fn = ScriptedCalls([warm] * 3 + [timed] * 3)
-        call, seconds = call_benchmark(benchmark, fn, repeats=3, warmup=3)
-        if seconds > 0.4 * warm:
-            raise AssertionError(f'{call} returned {seconds:.3g} s: the three warm-up calls ({warm:.3g} s each) were timed; only the 3 calls after them ({timed:.3g} s each) count')
-        expect_median_seconds(call, seconds, [timed] * 3, 0.8 * timed, 1.3 * timed + 0.02)
-        got.append(seconds)
-    if got[1] < 1.3 * got[0]:
-        raise AssertionError(f'benchmark returned {got[0]:.3g} s, then {got[1]:.3g} s for calls four times as slow: the number it returns follows none of the timed calls')
+    s = random_scale(salt=1)
+    warm, timed = (0.15 * s, 0.02 * s)
+    fn = ScriptedCalls([warm] * 3 + [timed] * 3)
+    call, seconds = call_benchmark(benchmark, fn, repeats=3, warmup=3)
+    if seconds > 0.4 * warm:
+        raise AssertionError(f'{call} returned {seconds:.3g} s: the three warm-up calls ({warm:.3g} s each) were timed; only the 3 calls after them ({timed:.3g} s each) count')
+    expect_median_seconds(call, seconds, [timed] * 3, 0.8 * timed, 1.3 * timed + 0.02)
 
