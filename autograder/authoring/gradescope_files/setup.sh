@@ -24,3 +24,5 @@ fi
 @VENV@/bin/python -m pip check
 # Stop here rather than build an image with torch's CUDA build (several GB, and no GPU to use).
 @VENV@/bin/python -c "import sys, torch; sys.exit(torch.version.cuda and f'CUDA build: torch {torch.__version__}')"
+# The grader's modules and the tests compiled once, into the image, rather than on every upload.
+@VENV@/bin/python -m compileall -q /autograder/source
