@@ -135,4 +135,3 @@ def checks_call_torch(checks: Path) -> bool:
     except (tokenize.TokenError, SyntaxError):
         return "torch" in source
     return calls
-

@@ -67,8 +67,8 @@ class Worker:
         self.zygote = Zygote(config, self.scratch)
         self.zygote.start()  # it warms up while this process loads the tests
         self.test_files = load_test_files(config["tests"])
-        # The tests' checks compare with PyTorch: imported now, while the zygote imports it too,
-        # rather than at the first test, once the zygote is ready.
+        # Where the tests' checks call PyTorch: imported now, while the zygote starts, rather than
+        # at the first test, once the zygote is ready.
         if checks_call_torch(Path(config["tests"]).parent / "exercise_checks.py"):
             import torch  # noqa: F401
         # Only the `_gpu` questions use the GPU: without one, torch is not imported to look for it.
