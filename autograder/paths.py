@@ -33,6 +33,12 @@ def checks_module(aid):
     return CHECKS / f"{aid.replace('-', '_')}.py"
 
 
+# The line above each module in an exercise's exercise_checks.py (authoring.generate.checks_bundle),
+# and the modules every exercise carries before its own.
+CHECKS_SECTION = "# ---------------------------------------------------------------- checks/"
+SHARED_CHECKS = ("static.py", "core.py")
+
+
 def checks_modules(aid):
     """The check modules an exercise's exercise_checks.py joins, in order: checks/core.py, the
     chapter modules the chapter's module imports from (depth first), then the chapter's module."""

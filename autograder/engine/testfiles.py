@@ -17,6 +17,7 @@ import tokenize
 import types
 from pathlib import Path
 
+from ..paths import CHECKS_SECTION, SHARED_CHECKS
 from ..results import CaseOutcome, Question, QuestionOutcome
 
 
@@ -111,14 +112,11 @@ def run_tests(tests_dir: str | Path, env: dict, questions=None) -> list[Question
     return results
 
 
-SHARED_CHECKS = ("checks/static.py", "checks/core.py")  # the sections every exercise_checks.py opens with
-
-
 def checks_call_torch(checks: Path) -> bool:
     """Whether an exercise's checks (its exercise_checks.py) call PyTorch: a name starting with
     `torch` (torch itself, core's torch_conv2d, ...) in code, not in strings or comments, past
-    the shared sections that every exercise carries (authoring.generate.checks_bundle writes
-    each module under a `# ---- checks/<name>.py` line). The grader then imports torch while the
+    the shared sections that every exercise carries (paths.SHARED_CHECKS; each module sits under
+    a paths.CHECKS_SECTION line). The grader then imports torch while the
     student process starts, rather than at the first test; checks that do without it (the
     parameter counts of mlp-limits) save the import. Either way the tests get what they import."""
     try:
@@ -128,8 +126,8 @@ def checks_call_torch(checks: Path) -> bool:
     shared, calls = False, False
     try:
         for token in tokenize.generate_tokens(io.StringIO(source).readline):
-            if token.type == tokenize.COMMENT and "---- checks/" in token.string:
-                shared = token.string.rstrip().endswith(SHARED_CHECKS)
+            if token.type == tokenize.COMMENT and token.string.startswith(CHECKS_SECTION):
+                shared = token.string[len(CHECKS_SECTION) :].strip() in SHARED_CHECKS
             elif token.type == tokenize.NAME and token.string.startswith("torch") and not shared:
                 calls = True
     except (tokenize.TokenError, SyntaxError):
