@@ -1,8 +1,8 @@
 """The GPU exercise's timing criterion through the real command on a busy machine: loop-free
 im2col variants (the answer key, a loop over the kernel offsets, stride tricks) pass the
 "no loop over the output pixels" tests while two other processes keep both cores busy; a loop
-over the output pixels fails them; a benchmark that returns a constant earns what an honest
-zero earns."""
+over the output pixels fails them, also when the submission forges the time its process reports
+for each call; a benchmark that returns a constant earns what an honest zero earns."""
 
 import csv
 import os
@@ -12,7 +12,7 @@ import sys
 import nbformat
 import pytest
 from conftest import run_grade
-from grading_cases import filled
+from grading_cases import filled, with_cell
 
 pytestmark = pytest.mark.slow  # batch grading
 
@@ -72,6 +72,15 @@ def benchmark(fn, *args, repeats=10, warmup=3):
     return 0.035
 """
 
+# The student process reports how long each call took inside it, and the grader leaves the rest
+# (moving the arrays) out of its timing. Here the submission makes that report say 0 s.
+FORGED_CLOCK = """\
+import sys
+for _module in list(sys.modules.values()):
+    if hasattr(_module, "_clock"):
+        _module._clock = lambda: 0.0
+"""
+
 UNANSWERED_BENCHMARK = "def benchmark(fn, *args, repeats=10, warmup=3):\n    return None\n"
 
 
@@ -85,6 +94,7 @@ def busy_run(tmp_path_factory):
         "offsets": filled("gpu", conv2d_im2col=OFFSETS),
         "stride_tricks": filled("gpu", conv2d_im2col=STRIDE_TRICKS),
         "pixel_loop": filled("gpu", conv2d_im2col=PIXEL_LOOP),
+        "pixel_loop_forged_clock": with_cell(filled("gpu", conv2d_im2col=PIXEL_LOOP), FORGED_CLOCK),
         "constant_benchmark": filled("gpu", benchmark=CONSTANT),
         "no_benchmark": filled("gpu", benchmark=UNANSWERED_BENCHMARK),
     }
@@ -133,11 +143,12 @@ def test_loop_free_im2col_passes_on_a_busy_machine(busy_run, name):
     assert "times as long as a plain im2col" not in text, text
 
 
-def test_pixel_loop_fails_the_timing_tests(busy_run):
+@pytest.mark.parametrize("name", ["pixel_loop", "pixel_loop_forged_clock"])
+def test_pixel_loop_fails_the_timing_tests(busy_run, name):
     q = _question_of(TIMING)
-    row = busy_run["rows"]["pixel_loop"]
+    row = busy_run["rows"][name]
     assert float(row[q]) < float(busy_run["rows"]["key"][q]), row
-    text = (busy_run["out"] / "feedback" / "pixel_loop.md").read_text()
+    text = (busy_run["out"] / "feedback" / f"{name}.md").read_text()
     assert "test_no_loop_over_pixels_with_stride_and_padding" in text and "times as long as a plain im2col" in text
     assert "Classic mistake: a Python loop over the output pixels." in text
 

@@ -14,11 +14,31 @@ class Clock:
     that transfer time: after each proxy call the grader's clock has advanced by the time the
     call took inside the student process (measured there, with the GPU synchronised), as in a
     notebook. The grader's own measurements use `real`.
+
+    The time inside is the student process's own report, which its code can forge (report 0 s,
+    and a slow function would look instantaneous). So `hide` never hides more than moving the
+    call's bytes could cost (`allowance`): a forged report gains at most that, a few
+    milliseconds, and an honest one loses nothing.
     """
+
+    PER_MESSAGE = 0.001  # seconds per message exchanged
+    PER_BYTE = 2e-9  # seconds per byte moved: 2 ms per MB, a few times an honest transfer on a busy machine
 
     real = staticmethod(time.perf_counter)
     real_ns = staticmethod(time.perf_counter_ns)
     hidden = 0.0
+
+    @classmethod
+    def allowance(cls, moved_bytes, messages):
+        """The most that moving `moved_bytes` in `messages` messages may hide from the clock."""
+        return messages * cls.PER_MESSAGE + moved_bytes * cls.PER_BYTE
+
+    @classmethod
+    def hide(cls, wall, inside, moved_bytes, messages):
+        """After a proxy call of `wall` seconds that the student process says took `inside`
+        seconds: hide the difference, the transfer, up to what the bytes moved could cost."""
+        if type(inside) is float and 0 <= inside <= wall:
+            cls.hidden += min(wall - inside, cls.allowance(moved_bytes, messages))
 
     @classmethod
     def install(cls):

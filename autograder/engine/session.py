@@ -45,6 +45,7 @@ class Session:
         self.hits = []
         self.said = []  # what the student process said during the current test (its exceptions' messages)
         self.callbacks = {}
+        self.moved = 0  # bytes of blobs moved either way since the current call began (Clock.hide)
         self.ids = itertools.count(1)
         self.env = None
         self.gpu_line = None
@@ -206,6 +207,7 @@ class Session:
             message, callback=self.register_callback, function_ref=self.own_name, allow_pickle=True, inputs=inputs
         )
         wire.send(self.child[1], tree, blobs, timeout=max(self.worker.config["call_timeout"], 30.0))
+        self.moved += sum(len(b) for b in blobs)
 
     def receive(self, deadline, sock=None, aliases=None):
         """The next message of the student process, decoded, by `deadline` (time.monotonic) or
@@ -222,6 +224,7 @@ class Session:
             self.check_disk()
         try:
             tree, blobs = wire.recv(sock, end, self.worker.config["max_reply_bytes"])
+            self.moved += sum(len(b) for b in blobs)
         except wire.WireTimeout:
             if time.monotonic() >= self.end_by:
                 raise BudgetSpent() from None
@@ -340,6 +343,7 @@ class Session:
         call_id = next(self.ids)
         inputs = []
         timeout = self.worker.config["call_timeout"]
+        self.moved = 0
         try:
             self.send(
                 {"op": "call", "id": call_id, "fn": name, "args": tuple(args), "kwargs": dict(kwargs)}, inputs=inputs
@@ -349,17 +353,16 @@ class Session:
             raise ProcessEnded(f"the submission's process ended before {name}() could be called") from None
         deadline = time.monotonic() + timeout
         wall_start = Clock.real()
+        messages = 2  # the call and its reply; a call-back adds two more
         try:
             while True:
                 head = self.receive(deadline, sock, aliases=inputs)
                 op = head.get("op")
                 if op == "reply" and head.get("id") == call_id:
-                    wall = Clock.real() - wall_start
-                    inside = head.get("seconds")
-                    if type(inside) is float and 0 <= inside <= wall:
-                        Clock.hidden += wall - inside
+                    Clock.hide(Clock.real() - wall_start, head.get("seconds"), self.moved, messages)
                     break
                 if op == "callback":
+                    messages += 2
                     self.run_callback(head, sock)
                     continue
                 raise wire.WireError(f"unexpected message {op!r}")
@@ -427,6 +430,7 @@ class Session:
         tree, blobs = wire.encode(
             message, callback=self.register_callback, function_ref=self.own_name, allow_pickle=True
         )
+        self.moved += sum(len(b) for b in blobs)
         try:
             wire.send(sock, tree, blobs, timeout=max(self.worker.config["call_timeout"], 30.0))
         except OSError:
