@@ -2,6 +2,7 @@
 timer, the ladder, the committed GPU measurement and the script that makes it."""
 
 import json
+import random
 import subprocess
 import sys
 import time
@@ -376,3 +377,15 @@ def test_a_fixed_number_cannot_follow_random_durations():
 
         with pytest.raises(AssertionError, match="returned .* in each of 3 runs .* follows none of the timed calls"):
             checks.expect_benchmark_follows(constant)
+
+    # nor a number that wobbles around a fixed one: the first run's window and the last one's do not meet
+    rng = random.Random(0)
+    for fixed in (0.006, 0.012, 0.017, 0.025):
+
+        def wobbly(fn, *args, repeats=10, warmup=3, fixed=fixed):
+            for _ in range(warmup + repeats):
+                fn(*args)
+            return fixed * rng.uniform(0.95, 1.1)
+
+        with pytest.raises(AssertionError):
+            checks.expect_benchmark_follows(wobbly)

@@ -131,7 +131,26 @@ def _question_of(marker):
     raise KeyError(marker)
 
 
+def _test_count(question):
+    """How many tests the gpu master's question has (each is worth 1 point: `points: each: 1`)."""
+    import json
+
+    from autograder.paths import master_path
+
+    nb = json.loads(master_path("gpu").read_text())
+    current, count = None, 0
+    for cell in nb["cells"]:
+        text = "".join(cell["source"])
+        if text.startswith("# BEGIN QUESTION"):
+            current = text.split("name:")[1].split()[0]
+            assert "each: 1" in text, text
+        elif current == question and cell["cell_type"] == "code":
+            count += text.removeprefix("# HIDDEN\n").startswith("def test_")
+    return count
+
+
 TIMING = "def test_no_loop_over_pixels_with_stride_and_padding("
+BENCHMARK = "def test_median_not_another_statistic("
 
 
 @pytest.mark.parametrize("name", ["key", "offsets", "stride_tricks"])
@@ -153,7 +172,14 @@ def test_pixel_loop_fails_the_timing_tests(busy_run, name):
     assert "Classic mistake: a Python loop over the output pixels." in text
 
 
+def test_right_benchmark_earns_full_marks_on_a_busy_machine(busy_run):
+    # the timer's tests time calls of a few milliseconds, twice as long in each test's second run
+    q = _question_of(BENCHMARK)
+    row = busy_run["rows"]["key"]
+    assert float(row[q]) == _test_count(q) > 0, (row, busy_run["busy"])
+
+
 def test_constant_benchmark_earns_what_an_honest_zero_earns(busy_run):
-    q = _question_of("def test_median_not_another_statistic(")
+    q = _question_of(BENCHMARK)
     rows = busy_run["rows"]
     assert rows["constant_benchmark"][q] == rows["no_benchmark"][q] == "0", (rows["constant_benchmark"], q)

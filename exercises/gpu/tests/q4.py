@@ -9,15 +9,15 @@ points = 6
 def test_median_of_the_timed_calls(benchmark):
     from exercise_checks import ScriptedCalls, call_benchmark, expect_median_seconds, random_scale
     s = random_scale()
-    timed = [s * d for d in (0.005, 0.04, 0.04, 0.04, 0.4)]
+    timed = [s * d for d in (0.001, 0.01, 0.01, 0.01, 0.12)]
     fn = ScriptedCalls([0.0] + timed)
     call, got = call_benchmark(benchmark, fn, repeats=5, warmup=1)
-    expect_median_seconds(call, got, timed, 0.75 * s * 0.04, 1.5 * s * 0.04 + 0.005)
+    expect_median_seconds(call, got, timed, 0.75 * s * 0.01, 1.5 * s * 0.01 + 0.005)
 
 @test_case(points=None, hidden=False)
 def test_warmup_repeats_and_arguments(benchmark):
     from exercise_checks import ScriptedCalls, call_benchmark, expect_median_seconds, random_scale
-    seconds = 0.02 * random_scale()
+    seconds = 0.01 * random_scale()
     fn = ScriptedCalls([0.0, 0.0, seconds], expected=('a', 2))
     call, got = call_benchmark(benchmark, fn, 'a', 2, repeats=4, warmup=2)
     if fn.count != 6:
@@ -34,7 +34,7 @@ def test_warmup_repeats_and_arguments(benchmark):
 def test_warmup_calls_not_counted_locally(benchmark):
     from exercise_checks import ScriptedCalls, call_benchmark, expect_median_seconds, random_scale
     s = random_scale(salt=1)
-    warm, timed = (0.15 * s, 0.02 * s)
+    warm, timed = (0.04 * s, 0.004 * s)
     fn = ScriptedCalls([warm] * 3 + [timed] * 3)
     call, seconds = call_benchmark(benchmark, fn, repeats=3, warmup=3)
     if seconds > 0.4 * warm:
