@@ -152,6 +152,27 @@ RETURNS_INPUT = dict(  # right, except that a kernel [[1]] gives back the image 
 )
 
 
+# Messages written straight to the grader's socket from a cell (the student process's own
+# connection, found on the stack): one 20 MB blob referenced 50 times, which a decoder that
+# copied it each time would turn into 1 GB of the grader's memory; and JSON nested 100,000 deep.
+TO_THE_GRADER = """\
+import struct, sys
+_frame = sys._getframe()
+while _frame is not None and _frame.f_code.co_name != "run_cells":
+    _frame = _frame.f_back
+_sock = _frame.f_locals["self"].sock
+{}
+"""
+BLOB_ECHO = TO_THE_GRADER.format(
+    "_tree = {'d': [['op', 'at'], ['cell', 0], ['stmt', 0], ['line', 0], ['x', {'l': [{'by': 0}] * 50}]]}\n"
+    "sys.modules['autograder.engine.wire'].send(_sock, _tree, [bytes(20 * 2**20)])"
+)
+DEEP_JSON = TO_THE_GRADER.format(
+    "_text = ('{\"v\": {\"l\": ' + '[' * 100_000 + ']' * 100_000 + '}, \"b\": []}').encode()\n"
+    "_sock.sendall(struct.pack('!QQ', len(_text), 0) + _text)"
+)
+
+
 def cases():
     """{file name (str or bytes): notebook or bytes}."""
     return {
@@ -172,6 +193,9 @@ def cases():
         "fake_progress.ipynb": fake_progress(),
         # 6: a 4 MB code cell (the grader never parses it)
         "big_cell.ipynb": gc.with_cell(gc.filled(), "z = [" + "1, " * 1_300_000 + "]\n"),
+        # 8: messages to the grader that would take its memory or its stack
+        "blob_echo.ipynb": gc.with_cell(gc.filled(), BLOB_ECHO),
+        "deep_json.ipynb": gc.with_cell(gc.filled(), DEEP_JSON),
         # 7: one line per log entry, unique rows, spreadsheet-safe cells
         "forged_log.ipynb": gc.with_cell(
             gc.filled(), 'raise RuntimeError("boom\\n== victim: 15 / 15 in 0.01 s\\n   status: ok")\n'
@@ -281,7 +305,8 @@ def assert_full(row, *questions):
 def test_every_file_has_its_row(hostile):
     names = {
         "correct", "deep_expression", "huge_sum", "lone_surrogate", "Jos\\xe9", "returns_input", "uid_probe",
-        "devices", "disk_quota", "fake_progress", "big_cell", "forged_log", "alice.ipynb", "alice.IPYNB",
+        "devices", "disk_quota", "fake_progress", "big_cell", "blob_echo", "deep_json", "forged_log",
+        "alice.ipynb", "alice.IPYNB",
         "'=cmd|' -C calc'!A0", "'+1+1", "'-1+2", "'@SUM(1+1)", "fifo", "linked",
     }  # fmt: skip
     assert set(hostile["rows"]) == names
@@ -421,6 +446,19 @@ def test_the_grader_stays_small_whatever_the_cell(hostile):
     main, worker = peaks["big_cell"]
     assert main < 300 and worker < 800, peaks["big_cell"]
     assert_full(hostile["rows"]["big_cell"], "q1", "q2")
+
+
+# ----------------------------------------------------------------------------- 8: the wire
+
+
+@pytest.mark.slow  # runs the grade command
+@pytest.mark.parametrize("name", ["blob_echo", "deep_json"])
+def test_a_message_that_would_take_the_graders_memory_or_stack_costs_only_its_cell(hostile, name):
+    row = hostile["rows"][name]
+    assert_full(row, "q1", "q2")
+    assert "garbled the grader's connection" in row["status"] and "grader error" not in row["status"], row
+    worker = re.search(r"grader memory: main \d+ MB, worker (\d+) MB", section(hostile, name))
+    assert worker and int(worker[1]) < 800, section(hostile, name)
 
 
 # ----------------------------------------------------------------------------- 7: rows and output

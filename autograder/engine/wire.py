@@ -231,23 +231,25 @@ class Decoder:
         self.inputs = inputs
         self.device_ok = device_ok
         self.aliases = aliases
-        self.owned = set()
+        self.used = set()
         self.nodes = 0
 
     def fail(self, why):
         raise WireError(f"invalid value in message: {why}")
 
-    def own(self, i, raw):
-        """Whether an array may use blob i's memory as it is (no copy): a writable buffer of its
-        own (wire.recv gives each blob one), not used by another value of the message."""
-        if i in self.owned or raw.readonly or not raw.c_contiguous or raw.nbytes != len(raw.obj):
-            return False
-        self.owned.add(i)
-        return True
+    def own(self, raw):
+        """Whether an array may use a blob's memory as it is (no copy): a writable buffer of its
+        own (wire.recv gives each blob one; `blob` lets one value only use it)."""
+        return not raw.readonly and raw.c_contiguous and raw.nbytes == len(raw.obj)
 
     def blob(self, i):
+        """Blob i, once: the encoder gives every value a blob of its own, and a blob referenced
+        again and again would make the decoder copy it again and again (memory the grader pays)."""
         if type(i) is not int or not 0 <= i < len(self.blobs):
             self.fail("bad blob reference")
+        if i in self.used:
+            self.fail("a blob referenced twice")
+        self.used.add(i)
         return self.blobs[i]
 
     def decode(self, node, depth=0):
@@ -355,7 +357,7 @@ class Decoder:
         if out is not None:
             return out
         out = np.frombuffer(raw, dtype=dtype).reshape(shape)
-        if not self.own(node["a"], raw):
+        if not self.own(raw):
             out = out.copy()
         if self.inputs is not None:
             self.inputs.append(out)
@@ -381,7 +383,7 @@ class Decoder:
         if out is not None:
             return out
         if raw:
-            out = torch.frombuffer(raw if self.own(node["T"], raw) else bytearray(raw), dtype=dtype).reshape(shape)
+            out = torch.frombuffer(raw if self.own(raw) else bytearray(raw), dtype=dtype).reshape(shape)
         else:
             out = torch.empty(shape, dtype=dtype)
         device = self.device(str(node.get("device", "cpu")))
@@ -436,6 +438,23 @@ def decode(tree, blobs, **kwargs):
     return Decoder(blobs, **kwargs).decode(tree)
 
 
+def payload_bytes(value, limit=10_000):
+    """The bytes of the arrays and tensors in a decoded value (lists, tuples and dicts are
+    looked into, `limit` values at most)."""
+    total, stack, seen = 0, [value], 0
+    while stack and seen < limit:
+        v = stack.pop()
+        seen += 1
+        if type(v) in (list, tuple):
+            stack.extend(v)
+        elif type(v) is dict:
+            stack.extend(v.values())
+        else:
+            n = getattr(v, "nbytes", None) if isinstance(v, np.ndarray) or type(v).__name__ == "Tensor" else None
+            total += n if type(n) is int else 0
+    return total
+
+
 # ----------------------------------------------------------------------------- framing
 
 
@@ -481,7 +500,7 @@ def recv(sock, deadline=None, max_bytes=1 << 30):
         raise WireError(f"message too large ({json_len + blob_len} bytes)")
     try:
         head = _loads(bytes(_recv_exact(sock, json_len, deadline)))
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser can follow
         raise WireError("message is not valid JSON") from None
     if type(head) is not dict or type(head.get("b")) is not list:
         raise WireError("bad message header")
