@@ -374,7 +374,8 @@ def plain_im2col(x, w, b=None, stride=1, padding=0):
 
 def expect_no_pixel_loop(fn, x, w, b=None, stride=1, padding=0, limit=40):
     """fn(x, w, b, stride=, padding=) must cost at most `limit` times plain_im2col on the same
-    layer, the two timed in turn in the same run (alternating_medians).
+    layer, the two timed in turn in the same run (alternating_medians), and compute the layer
+    every time: each timed call gets fresh values of x, and each result is checked.
 
     A criterion that does not depend on how busy the machine is: the fastest of several calls
     of each (a busy machine only ever adds time: with two other processes on two cores, a 0.3 ms
@@ -394,13 +395,31 @@ def expect_no_pixel_loop(fn, x, w, b=None, stride=1, padding=0, limit=40):
     args = [x, w] + ([] if b is None else [b])
     kwargs = {"stride": stride, "padding": padding}
     call = call_text("conv2d_im2col", [("x", x), ("w", w)] + ([] if b is None else [("b", np.asarray(b))]), kwargs)
+    # Every call of fn gets an x of its own, and every result is checked afterwards: a function
+    # that kept an earlier answer, or returned anything at all once checked, would be timed at
+    # nothing. (Its results are checked after the timing, which they would otherwise slow.)
+    rng = np.random.default_rng()
+    fresh = [x + rng.uniform(-1, 1, size=x.shape) for _ in range(1 + 7)]
+    results = []
+
+    def yours_once():
+        xi = fresh[len(results) % len(fresh)]
+        results.append((xi, fn(xi, *args[1:], **kwargs)))
+
     plain, yours = alternating_medians(
-        [lambda: plain_im2col(*args, **kwargs), lambda: fn(*args, **kwargs)],
+        [lambda: plain_im2col(*args, **kwargs), yours_once],
         repeats=7,
         warmup=1,
         calls=[3, 1],
         summary=min,
     )
+    for k, (xi, got) in enumerate(results):
+        try:
+            check_conv2d_named("conv2d_im2col", lambda *a, got=got, **kw: got, xi, *args[1:], **kwargs)
+        except AssertionError as e:
+            raise AssertionError(
+                f"while it was timed, on fresh inputs of the same shapes (call {k + 1} of {len(results)}): {e}"
+            ) from None
     if yours > limit * plain:
         raise AssertionError(
             f"{call} took {yours * 1e3:.1f} ms, {yours / plain:.0f} times as long as a plain im2col "

@@ -17,28 +17,27 @@ class Clock:
 
     The time inside is the student process's own report, which its code can forge (report 0 s,
     and a slow function would look instantaneous). So `hide` never hides more than moving the
-    call's bytes could cost (`allowance`): a forged report gains at most that, a few
-    milliseconds, and an honest one loses nothing.
+    call's data could cost (`allowance`: what the grader sent, and the arrays of the result),
+    a few milliseconds: a forged report gains at most that, and an honest one loses nothing.
     """
 
-    PER_MESSAGE = 0.001  # seconds per message exchanged
+    PER_CALL = 0.002  # seconds per call: its two messages
     PER_BYTE = 2e-9  # seconds per byte moved: 2 ms per MB, a few times an honest transfer on a busy machine
-
     real = staticmethod(time.perf_counter)
     real_ns = staticmethod(time.perf_counter_ns)
     hidden = 0.0
 
     @classmethod
-    def allowance(cls, moved_bytes, messages):
-        """The most that moving `moved_bytes` in `messages` messages may hide from the clock."""
-        return messages * cls.PER_MESSAGE + moved_bytes * cls.PER_BYTE
+    def allowance(cls, moved_bytes):
+        """The most that moving `moved_bytes` for one call may hide from the clock."""
+        return cls.PER_CALL + moved_bytes * cls.PER_BYTE
 
     @classmethod
-    def hide(cls, wall, inside, moved_bytes, messages):
+    def hide(cls, wall, inside, moved_bytes):
         """After a proxy call of `wall` seconds that the student process says took `inside`
         seconds: hide the difference, the transfer, up to what the bytes moved could cost."""
         if type(inside) is float and 0 <= inside <= wall:
-            cls.hidden += min(wall - inside, cls.allowance(moved_bytes, messages))
+            cls.hidden += min(wall - inside, cls.allowance(moved_bytes))
 
     @classmethod
     def install(cls):

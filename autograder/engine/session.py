@@ -45,7 +45,7 @@ class Session:
         self.hits = []
         self.said = []  # what the student process said during the current test (its exceptions' messages)
         self.callbacks = {}
-        self.moved = 0  # bytes of blobs moved either way since the current call began (Clock.hide)
+        self.moved = 0  # bytes of blobs the grader sent since the current call began (Clock.hide)
         self.ids = itertools.count(1)
         self.env = None
         self.gpu_line = None
@@ -224,7 +224,6 @@ class Session:
             self.check_disk()
         try:
             tree, blobs = wire.recv(sock, end, self.worker.config["max_reply_bytes"])
-            self.moved += sum(len(b) for b in blobs)
         except wire.WireTimeout:
             if time.monotonic() >= self.end_by:
                 raise BudgetSpent() from None
@@ -353,16 +352,17 @@ class Session:
             raise ProcessEnded(f"the submission's process ended before {name}() could be called") from None
         deadline = time.monotonic() + timeout
         wall_start = Clock.real()
-        messages = 2  # the call and its reply; a call-back adds two more
         try:
             while True:
                 head = self.receive(deadline, sock, aliases=inputs)
                 op = head.get("op")
                 if op == "reply" and head.get("id") == call_id:
-                    Clock.hide(Clock.real() - wall_start, head.get("seconds"), self.moved, messages)
+                    # what the grader sent, and the result: padding a message, or sending
+                    # call-backs, adds nothing to what may be hidden
+                    moved = self.moved + wire.payload_bytes(head.get("value"))
+                    Clock.hide(Clock.real() - wall_start, head.get("seconds"), moved)
                     break
                 if op == "callback":
-                    messages += 2
                     self.run_callback(head, sock)
                     continue
                 raise wire.WireError(f"unexpected message {op!r}")
