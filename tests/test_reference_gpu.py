@@ -389,3 +389,31 @@ def test_a_fixed_number_cannot_follow_random_durations():
 
         with pytest.raises(AssertionError):
             checks.expect_benchmark_follows(wobbly)
+
+
+def test_speed_check_computes_every_timed_call():
+    """expect_near_builtin_speed (the GPU questions' speed tests), run here on CPU tensors: the
+    reference passes, a function that computes only the first x it sees fails with the call that
+    went wrong, and one far slower than F.conv2d fails on time."""
+    gen = torch.Generator().manual_seed(0)
+    x, w = torch.rand(2, 4, 16, 16, generator=gen) - 0.5, torch.rand(8, 4, 3, 3, generator=gen) - 0.5
+    b = torch.rand(8, generator=gen)
+    checks.expect_near_builtin_speed(conv2d_torch, x, w, b, 2, 1, limit=1000)
+
+    seen = []
+
+    def first_only(x, w, b=None, stride=1, padding=0):
+        if seen:
+            return torch.zeros_like(seen[0])
+        seen.append(conv2d_torch(x, w, b, stride, padding))
+        return seen[0]
+
+    with pytest.raises(AssertionError, match=r"wrong result while it was timed \(call 2 of 13, on fresh inputs"):
+        checks.expect_near_builtin_speed(first_only, x, w, b, 2, 1, limit=1000)
+
+    def slow(x, w, b=None, stride=1, padding=0):
+        time.sleep(0.01)
+        return conv2d_torch(x, w, b, stride, padding)
+
+    with pytest.raises(AssertionError, match="times as long as F.conv2d"):
+        checks.expect_near_builtin_speed(slow, x, w, b, 2, 1, limit=2)

@@ -1446,6 +1446,58 @@ def expect_no_pixel_loop(fn, x, w, b=None, stride=1, padding=0, limit=40):
         )
 
 
+def expect_near_builtin_speed(conv2d_torch, x, w, b=None, stride=1, padding=0, limit=10):
+    """conv2d_torch(x, w, b, stride, padding) on torch tensors must take at most `limit` times
+    F.conv2d on the same layer (timed in turn: alternating_medians, 3 warm-up calls and 10
+    timed ones each, float32 without TF32) and compute the layer every time: each call of
+    conv2d_torch gets fresh values of x, and each result is compared with F.conv2d's
+    afterwards (tolerance 5e-3 * sqrt(C_in kh kw), as for float32 in check_conv2d_torch)."""
+    import torch
+    import torch.nn.functional as F
+
+    warmup, repeats = 3, 10
+    fresh = [x + (torch.rand_like(x) - 0.5) * 0.2 for _ in range(warmup + repeats)]
+    results = []
+
+    def yours_once():
+        xi = fresh[len(results) % len(fresh)]
+        results.append((xi, conv2d_torch(xi, w, b, stride, padding)))
+
+    shape = lambda t: "(" + ", ".join(str(v) for v in t.shape) + ")"  # noqa: E731
+    call = (
+        f"conv2d_torch(x {shape(x)} {str(x.dtype).replace('torch.', '')} on {x.device}, w {shape(w)}"
+        + ("" if b is None else f", b {shape(b)}")
+        + (f", stride={stride!r}" if stride != 1 else "")
+        + f", padding={padding!r})"
+    )
+    atol = 5e-3 * float(np.sqrt(np.prod(tuple(w.shape[1:]))))
+    with float32_mode(tf32=False):
+        builtin, yours = alternating_medians(
+            [lambda: F.conv2d(x, w, b, stride, padding), yours_once], repeats=repeats, warmup=warmup
+        )
+        for k, (xi, got) in enumerate(results):
+            want = F.conv2d(xi, w, b, stride, padding)
+            if not (isinstance(got, torch.Tensor) and got.shape == want.shape and got.device == want.device):
+                raise AssertionError(
+                    f"{call} returned {type(got).__name__} {tuple(getattr(got, 'shape', ()))} while it was timed "
+                    f"(call {k + 1} of {len(results)}, on fresh inputs of the same shapes); expected a tensor "
+                    f"{tuple(want.shape)} on {want.device}"
+                )
+            error = float((got.detach().to(want.dtype) - want).abs().max())
+            if not error <= atol:
+                raise AssertionError(
+                    f"{call} returned a wrong result while it was timed (call {k + 1} of {len(results)}, on fresh "
+                    f"inputs of the same shapes): off by up to {error:.3g} from F.conv2d (tolerance {atol:.2g}); "
+                    "every call must compute the layer"
+                )
+    if yours > limit * builtin:
+        raise AssertionError(
+            f"{call} took {yours * 1e3:.2f} ms, {yours / builtin:.1f} times as long as F.conv2d "
+            f"({builtin * 1e3:.2f} ms); at most {limit} times is expected: unfold and one matmul, on the GPU, "
+            "with no Python loop over pixels"
+        )
+
+
 def _same_arguments(got, expected):
     try:
         return len(got) == len(expected) and all(type(g) is type(e) and bool(g == e) for g, e in zip(got, expected))
