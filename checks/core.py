@@ -211,8 +211,30 @@ def run_student(fn, call, args=(), kwargs=None, notes=(), hint=""):
 # ----------------------------------------------------------------------------- comparing results
 
 
+# More numbers than any answer of the course holds (the largest, a GPU layer's output, has about
+# 3 million): a result this large is refused before it is converted, which would cost the
+# grader 8 bytes a number (a range of a few bytes, or an int8 array, can stand for billions).
+MAX_RESULT_NUMBERS = 2**24
+
+
+def numbers_in(got):
+    """How many numbers `got` holds, as far as can be told without converting it (0 if not)."""
+    try:
+        if isinstance(got, range):
+            return len(got)
+        if hasattr(got, "numel"):  # a torch tensor
+            return int(got.numel())
+        size = getattr(got, "size", 0)
+        return size if type(size) is int else 0
+    except Exception:
+        return 0
+
+
 def as_float(got):
-    """got as a float array, or None when it is not an array of numbers."""
+    """got as a float array, or None when it is not an array of numbers or holds more than
+    MAX_RESULT_NUMBERS of them."""
+    if numbers_in(got) > MAX_RESULT_NUMBERS:
+        return None
     try:
         return np.asarray(got, dtype=float)
     except (TypeError, ValueError):
@@ -223,6 +245,8 @@ def result_array(got, call):
     """got as a float array; a failure naming the call when it is None or not numbers."""
     if got is None:
         raise AssertionError(f"{call} returned None: is there a `return` at the end of your function?")
+    if numbers_in(got) > MAX_RESULT_NUMBERS:
+        raise AssertionError(f"{call} returned {numbers_in(got)} numbers, far more than any answer here")
     arr = as_float(got)
     if arr is None:
         raise AssertionError(f"{call} returned {type(got).__name__}, which is not an array of numbers")

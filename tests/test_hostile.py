@@ -99,7 +99,8 @@ while _time.monotonic() < _end:
 HUNG_THROUGH = True
 """
     nb = gc.with_cell(nb, source)
-    nb.cells[gc.answer_cell_index(nb, "corr2d")].source = corr2d_if("'HUNG_THROUGH' not in globals()")
+    # (HUNG_THROUGH read as a plain name: globals() in a graded function is refused by the static check)
+    nb.cells[gc.answer_cell_index(nb, "corr2d")].source = "HUNG_THROUGH = False\n\n" + corr2d_if("not HUNG_THROUGH")
     return nb
 
 
@@ -167,6 +168,26 @@ BLOB_ECHO = TO_THE_GRADER.format(
     "_tree = {'d': [['op', 'at'], ['cell', 0], ['stmt', 0], ['line', 0], ['x', {'l': [{'by': 0}] * 50}]]}\n"
     "sys.modules['autograder.engine.wire'].send(_sock, _tree, [bytes(20 * 2**20)])"
 )
+# Fields of the wrong kind in messages the grader reads: a progress report at line infinity, and
+# a table of the notebook's names holding a number that is not one.
+AT_INFINITY = TO_THE_GRADER.format(
+    "_tree = {'d': [['op', 'at'], ['cell', 1], ['stmt', 0], ['line', {'f': 'inf'}]]}\n"
+    "sys.modules['autograder.engine.wire'].send(_sock, _tree, [])"
+)
+BAD_NAME_TABLE = """\
+import sys
+_child = sys.modules["autograder.engine.student.child"]
+_describe = _child.Child.describe
+
+def _forged(self, names):
+    table = _describe(self, names)
+    table["zz"] = {"kind": "value", "tree": {"big": "not a number"}, "blobs": []}
+    return table
+
+_child.Child.describe = _forged
+"""
+# A result of a few bytes that stands for 2**28 numbers (2 GB as floats).
+HUGE_RANGE = "def corr2d(image, kernel):\n    return range(2**28)\n"
 DEEP_JSON = TO_THE_GRADER.format(
     "_text = ('{\"v\": {\"l\": ' + '[' * 100_000 + ']' * 100_000 + '}, \"b\": []}').encode()\n"
     "_sock.sendall(struct.pack('!QQ', len(_text), 0) + _text)"
@@ -196,6 +217,9 @@ def cases():
         # 8: messages to the grader that would take its memory or its stack
         "blob_echo.ipynb": gc.with_cell(gc.filled(), BLOB_ECHO),
         "deep_json.ipynb": gc.with_cell(gc.filled(), DEEP_JSON),
+        "at_infinity.ipynb": gc.with_cell(gc.filled(), AT_INFINITY),
+        "bad_name_table.ipynb": gc.with_cell(gc.filled(), BAD_NAME_TABLE),
+        "huge_range.ipynb": gc.filled(corr2d=HUGE_RANGE),
         # 7: one line per log entry, unique rows, spreadsheet-safe cells
         "forged_log.ipynb": gc.with_cell(
             gc.filled(), 'raise RuntimeError("boom\\n== victim: 15 / 15 in 0.01 s\\n   status: ok")\n'
@@ -305,7 +329,8 @@ def assert_full(row, *questions):
 def test_every_file_has_its_row(hostile):
     names = {
         "correct", "deep_expression", "huge_sum", "lone_surrogate", "Jos\\xe9", "returns_input", "uid_probe",
-        "devices", "disk_quota", "fake_progress", "big_cell", "blob_echo", "deep_json", "forged_log",
+        "devices", "disk_quota", "fake_progress", "big_cell", "blob_echo", "deep_json", "at_infinity",
+        "bad_name_table", "huge_range", "forged_log",
         "alice.ipynb", "alice.IPYNB",
         "'=cmd|' -C calc'!A0", "'+1+1", "'-1+2", "'@SUM(1+1)", "fifo", "linked",
     }  # fmt: skip
@@ -452,13 +477,29 @@ def test_the_grader_stays_small_whatever_the_cell(hostile):
 
 
 @pytest.mark.slow  # runs the grade command
-@pytest.mark.parametrize("name", ["blob_echo", "deep_json"])
+@pytest.mark.parametrize("name", ["blob_echo", "deep_json", "at_infinity"])
 def test_a_message_that_would_take_the_graders_memory_or_stack_costs_only_its_cell(hostile, name):
     row = hostile["rows"][name]
     assert_full(row, "q1", "q2")
     assert "garbled the grader's connection" in row["status"] and "grader error" not in row["status"], row
     worker = re.search(r"grader memory: main \d+ MB, worker (\d+) MB", section(hostile, name))
     assert worker and int(worker[1]) < 800, section(hostile, name)
+
+
+@pytest.mark.slow  # runs the grade command
+def test_forged_fields_are_the_submissions_doing_not_a_grader_error(hostile):
+    row = hostile["rows"]["bad_name_table"]
+    assert_full(row, "q1", "q2")  # the forged entry is a name no test asks for
+    assert "grader error" not in row["status"], row
+
+
+@pytest.mark.slow  # runs the grade command
+def test_a_result_that_stands_for_billions_of_numbers_costs_nothing(hostile):
+    row = hostile["rows"]["huge_range"]  # (the answer key's convolve2d calls corr2d: both fail)
+    assert float(row["q1"]) == float(row["q2"]) == 0, row
+    assert "corr2d() garbled the grader's connection" in row["status"] and "grader error" not in row["status"], row
+    worker = re.search(r"grader memory: main \d+ MB, worker (\d+) MB", section(hostile, "huge_range"))
+    assert worker and int(worker[1]) < 800, section(hostile, "huge_range")
 
 
 # ----------------------------------------------------------------------------- 7: rows and output

@@ -13,6 +13,10 @@ from . import wire
 from .calls import CallTimeout, NotDefined, ProcessEnded, copy_into, signature_of, student_exception
 from .clock import Clock
 
+# What interpreting a message of the student process may raise when the submission forged it
+# (a field of the wrong type, a number out of range): the submission's doing, never a grader error.
+GARBLED = (wire.WireError, ValueError, KeyError, TypeError, IndexError, OverflowError, RuntimeError)
+
 MAX_STARTS = 8  # student processes started for one submission at the most
 MAX_CELL_ERRORS = 100  # errors in cells recorded for one submission at the most
 
@@ -188,7 +192,7 @@ class Session:
                 self.note(
                     f"cell {position[0]} (line {position[2]}) ended the process ({status}): rest of that cell skipped"
                 )
-            except (wire.WireError, ValueError, KeyError, TypeError) as e:
+            except GARBLED as e:
                 self.stop(kill=True)
                 if position is None:
                     self.note(f"the student process misbehaved before running any cell ({str(e)[:200]})")
@@ -288,7 +292,7 @@ class Session:
                 try:
                     blobs = [memoryview(b) for b in entry.get("blobs", []) if isinstance(b, bytes)]
                     env[name] = wire.decode(entry.get("tree"), blobs, device_ok=self.worker.device_ok)
-                except wire.WireError:
+                except GARBLED:
                     env[name] = None
             else:
                 env[name] = self.missing(name)
@@ -356,7 +360,7 @@ class Session:
             while True:
                 head = self.receive(deadline, sock, aliases=inputs)
                 op = head.get("op")
-                if op == "reply" and head.get("id") == call_id:
+                if op == "reply" and type(head.get("id")) is int and head.get("id") == call_id:
                     # what the grader sent, and the result: padding a message, or sending
                     # call-backs, adds nothing to what may be hidden
                     moved = self.moved + wire.payload_bytes(head.get("value"))
@@ -384,7 +388,7 @@ class Session:
                 self.blocked[name] = ProcessEnded(message + "; not called again")
             self.note(f"{name}() ended the submission's process ({status})")
             raise ProcessEnded(message) from None
-        except (wire.WireError, ValueError, KeyError, TypeError, IndexError) as e:
+        except GARBLED as e:
             if self.child is not None and self.child[0] == pid:
                 self.stop(kill=True)
             self.crashes[name] += 1
