@@ -70,6 +70,12 @@ def paragraph(aid):
     if rest:
         lines.append(f"- for this exercise: {_names(rest)}{' (' + note + ')' if note else ''};")
     lines.append(f"- the course's own code, which an answer may not even import: {_names(core.BLOCKED)}.")
+    lines.append("")
+    lines.append(
+        "Nor may your functions use what the check cannot read (checks/static.py): a function looked up by a "
+        "name built at run time (with getattr, vars or globals, or in a module's dictionary), code run by eval "
+        "or exec, PyTorch's dispatch internals, threads or processes."
+    )
     lines.append(END)
     return "\n".join(lines)
 

@@ -8,10 +8,13 @@ The functions a question's tests call, and every function of the notebook that t
 not name a forbidden entry (import aliases resolved: `import torch.nn.functional as F;
 F.conv2d` is `torch.nn.functional.conv2d`; `getattr(torch, "conv2d")` and
 `importlib.import_module("scipy.signal")` with constant names too; `torch.ops.aten.conv2d` and
-`torch._C....conv2d` are the operator `aten::conv2d`). What the check cannot follow is not
-allowed in a graded function: a name built at run time (getattr, import_module or __import__
-with a computed name; eval, exec, compile; __builtins__, sys.modules), and
-threads or processes (the grader's student process cannot start them).
+`torch._C....conv2d` are the operator `aten::conv2d`; a name set at the top level to a value
+that mentions a forbidden function, `pool = partial(F.max_pool2d)`, stands for it). What the
+check cannot follow is not allowed in a graded function: a name built at run time (getattr,
+import_module or __import__ with a computed name; vars, globals, inspect, operator.attrgetter,
+a module's __dict__; eval, exec, compile; __builtins__, sys.modules), PyTorch's dispatch
+internals (torch.utils._python_dispatch, which can turn off the run-time trap), and threads or
+processes (the grader's student process cannot start them).
 """
 
 import ast
@@ -29,11 +32,19 @@ DYNAMIC = {
     "compile": "compiles code built at run time",
     "__builtins__": "reaches functions by a name built at run time",
     "sys.modules": "reaches modules by a name built at run time",
+    "vars": "reaches functions by a name built at run time",
+    "globals": "reaches functions by a name built at run time",
+    "inspect": "reaches functions by a name built at run time",
+    "operator.attrgetter": "reaches functions by a name built at run time",
+    "operator.methodcaller": "reaches functions by a name built at run time",
+    "torch.utils._python_dispatch": "turns off the dispatch modes through which the grader watches PyTorch",
     "threading": "starts threads, which graded functions may not",
     "_thread": "starts threads, which graded functions may not",
     "concurrent.futures": "starts threads or processes, which graded functions may not",
     "multiprocessing": "starts processes, which graded functions may not",
 }
+# Attributes that hand out a module's or an object's functions by name.
+REFLECTIVE = ("__dict__", "__getattribute__", "__globals__", "__builtins__")
 # Calls whose name argument must be a constant string for the check to follow them.
 NAMED_BY_ARGUMENT = {"getattr": 1, "__import__": 0, "importlib.import_module": 0}
 
@@ -73,6 +84,7 @@ class Notebook:
         self.aliases = {}
         self.star = []
         self.defs = {}
+        self.held = {}  # a name set at the top level -> the dotted names its value mentions
         for number, tree in self.trees:
             for node in ast.walk(tree):
                 if isinstance(node, ast.Import):
@@ -98,6 +110,20 @@ class Notebook:
                         target = self.resolve(node.value)
                         if target:
                             self.aliases[node.targets[0].id] = target
+                        else:
+                            self.hold([node.targets[0]], node.value)
+                elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                    self.hold(node.targets if isinstance(node, ast.Assign) else [node.target], node.value)
+
+    def hold(self, targets, value):
+        """Top-level names set to a value built from other names (`pool = partial(F.max_pool2d)`,
+        `a, b = F.max_pool2d, 2`): a graded function that uses such a name uses what it mentions."""
+        named = [sub for sub in ast.walk(value) if isinstance(sub, (ast.Name, ast.Attribute))]
+        mentioned = [d for d in map(self.resolve, named) if d]
+        for target in targets:
+            for sub in ast.walk(target):
+                if isinstance(sub, ast.Name):
+                    self.held.setdefault(sub.id, []).extend(mentioned)
 
     def resolve(self, node):
         """The dotted name an expression refers to, when it can be told without running it."""
@@ -126,6 +152,8 @@ class Notebook:
             at = NAMED_BY_ARGUMENT.get(name)
             if at is not None and (len(node.args) <= at or _text(node.args[at]) is None):
                 return f"{name} with a name built at run time, which the check cannot follow"
+        if isinstance(node, ast.Attribute) and node.attr in REFLECTIVE:
+            return f"{node.attr}, which reaches functions by a name built at run time"
         dotted = None
         if isinstance(node, ast.Name) and node.id not in self.defs:
             dotted = self.aliases.get(node.id, node.id if node.id in DYNAMIC else None)
@@ -162,6 +190,9 @@ class Notebook:
                 continue
             seen.add(name)
             number, node = self.defs[name]
+            local = {a.arg for a in ast.walk(node) if isinstance(a, ast.arg)} | {
+                n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+            }
             for sub in ast.walk(node):
                 dotted = None
                 if isinstance(sub, ast.Name):
@@ -177,6 +208,12 @@ class Notebook:
                 entry = forbidden(dotted) if dotted else None
                 if entry:
                     found.append((name, entry, number, getattr(sub, "lineno", 0)))
+                if isinstance(sub, ast.Name) and sub.id not in self.defs and sub.id not in local:
+                    for held in self.held.get(sub.id, []):
+                        entry = forbidden(held)
+                        if entry:
+                            what = f"{entry.partition(' (')[0]} (through {sub.id}, set at the top level)"
+                            found.append((name, what, number, getattr(sub, "lineno", 0)))
                 why = self.unfollowable(sub)
                 if why:
                     found.append((name, why, number, getattr(sub, "lineno", 0)))

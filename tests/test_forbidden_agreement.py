@@ -1,6 +1,8 @@
 """One forbidden-function check: a student's own `expect_allowed` (in a real IPython shell, as
 a notebook runs it) and the grader (through the real command) judge the same functions alike,
-for the ways of reaching a forbidden function that the check once missed."""
+for the ways of reaching a forbidden function that the check once missed (a hostile review
+found the last four: names looked up in a module's table, PyTorch's dispatch modes turned off,
+and a forbidden function held by a name set at the top level)."""
 
 import csv
 
@@ -38,6 +40,27 @@ CASES = {
     "exec_encoded": (
         "import base64\n\n" + START + "    exec(base64.b64decode(b'eD0x').decode())\n    return image\n",
         "exec, which runs code built at run time",
+    ),
+    "vars_lookup": (
+        "import torch\nimport torch.nn.functional as F\n\n" + START + CONV.format(call='vars(F)["conv2d"]'),
+        "vars, which reaches functions by a name built at run time",
+    ),
+    "dict_lookup": (
+        "import torch\nimport torch.nn.functional as F\n\n" + START + CONV.format(call='F.__dict__["conv2d"]'),
+        "__dict__, which reaches functions by a name built at run time",
+    ),
+    "dispatch_off": (
+        "import torch\nfrom torch.utils._python_dispatch import _disable_current_modes\n\n"
+        + START
+        + "    with _disable_current_modes():\n"
+        + "        return torch.tensor(image).numpy()\n",
+        "torch.utils._python_dispatch, which turns off the dispatch modes",
+    ),
+    "held_at_top": (
+        "import functools\nimport torch\nimport torch.nn.functional as F\n\n_conv = functools.partial(F.conv2d)\n\n"
+        + START
+        + CONV.format(call="_conv"),
+        "torch.nn.functional.conv2d, which this exercise forbids (through _conv, set at the top level",
     ),
     "thread": (
         "import threading\nimport torch\n\n"

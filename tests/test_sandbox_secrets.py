@@ -49,10 +49,11 @@ def notebook(attack="", corr2d=None, convolve2d=CONVOLVE2D, guard="True"):
     right while `guard` (Python, evaluated at call time) holds, else fails saying `ATTACK_SAW`."""
     nb = nbformat.read(STUDENT, as_version=4)
     if corr2d is None:
-        corr2d = (
-            CORR2D + "\n\ndef corr2d(image, kernel):\n"
+        corr2d = (  # ATTACK_SAW read as a plain name: globals() in a graded function is refused
+            CORR2D + "\n\ntry:\n    ATTACK_SAW\nexcept NameError:\n    ATTACK_SAW = None\n\n"
+            "def corr2d(image, kernel):\n"
             f"    if not ({guard}):\n"
-            "        raise AssertionError('the attack worked: ' + repr(globals().get('ATTACK_SAW'))[:3000])\n"
+            "        raise AssertionError('the attack worked: ' + repr(ATTACK_SAW)[:3000])\n"
             "    return _right_corr2d(image, kernel)\n"
         )
     for i, cell in enumerate(nb.cells):

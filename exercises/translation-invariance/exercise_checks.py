@@ -35,11 +35,19 @@ DYNAMIC = {
     "compile": "compiles code built at run time",
     "__builtins__": "reaches functions by a name built at run time",
     "sys.modules": "reaches modules by a name built at run time",
+    "vars": "reaches functions by a name built at run time",
+    "globals": "reaches functions by a name built at run time",
+    "inspect": "reaches functions by a name built at run time",
+    "operator.attrgetter": "reaches functions by a name built at run time",
+    "operator.methodcaller": "reaches functions by a name built at run time",
+    "torch.utils._python_dispatch": "turns off the dispatch modes through which the grader watches PyTorch",
     "threading": "starts threads, which graded functions may not",
     "_thread": "starts threads, which graded functions may not",
     "concurrent.futures": "starts threads or processes, which graded functions may not",
     "multiprocessing": "starts processes, which graded functions may not",
 }
+# Attributes that hand out a module's or an object's functions by name.
+REFLECTIVE = ("__dict__", "__getattribute__", "__globals__", "__builtins__")
 # Calls whose name argument must be a constant string for the check to follow them.
 NAMED_BY_ARGUMENT = {"getattr": 1, "__import__": 0, "importlib.import_module": 0}
 
@@ -79,6 +87,7 @@ class Notebook:
         self.aliases = {}
         self.star = []
         self.defs = {}
+        self.held = {}  # a name set at the top level -> the dotted names its value mentions
         for number, tree in self.trees:
             for node in ast.walk(tree):
                 if isinstance(node, ast.Import):
@@ -104,6 +113,20 @@ class Notebook:
                         target = self.resolve(node.value)
                         if target:
                             self.aliases[node.targets[0].id] = target
+                        else:
+                            self.hold([node.targets[0]], node.value)
+                elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                    self.hold(node.targets if isinstance(node, ast.Assign) else [node.target], node.value)
+
+    def hold(self, targets, value):
+        """Top-level names set to a value built from other names (`pool = partial(F.max_pool2d)`,
+        `a, b = F.max_pool2d, 2`): a graded function that uses such a name uses what it mentions."""
+        named = [sub for sub in ast.walk(value) if isinstance(sub, (ast.Name, ast.Attribute))]
+        mentioned = [d for d in map(self.resolve, named) if d]
+        for target in targets:
+            for sub in ast.walk(target):
+                if isinstance(sub, ast.Name):
+                    self.held.setdefault(sub.id, []).extend(mentioned)
 
     def resolve(self, node):
         """The dotted name an expression refers to, when it can be told without running it."""
@@ -132,6 +155,8 @@ class Notebook:
             at = NAMED_BY_ARGUMENT.get(name)
             if at is not None and (len(node.args) <= at or _text(node.args[at]) is None):
                 return f"{name} with a name built at run time, which the check cannot follow"
+        if isinstance(node, ast.Attribute) and node.attr in REFLECTIVE:
+            return f"{node.attr}, which reaches functions by a name built at run time"
         dotted = None
         if isinstance(node, ast.Name) and node.id not in self.defs:
             dotted = self.aliases.get(node.id, node.id if node.id in DYNAMIC else None)
@@ -168,6 +193,9 @@ class Notebook:
                 continue
             seen.add(name)
             number, node = self.defs[name]
+            local = {a.arg for a in ast.walk(node) if isinstance(a, ast.arg)} | {
+                n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+            }
             for sub in ast.walk(node):
                 dotted = None
                 if isinstance(sub, ast.Name):
@@ -183,6 +211,12 @@ class Notebook:
                 entry = forbidden(dotted) if dotted else None
                 if entry:
                     found.append((name, entry, number, getattr(sub, "lineno", 0)))
+                if isinstance(sub, ast.Name) and sub.id not in self.defs and sub.id not in local:
+                    for held in self.held.get(sub.id, []):
+                        entry = forbidden(held)
+                        if entry:
+                            what = f"{entry.partition(' (')[0]} (through {sub.id}, set at the top level)"
+                            found.append((name, what, number, getattr(sub, "lineno", 0)))
                 why = self.unfollowable(sub)
                 if why:
                     found.append((name, why, number, getattr(sub, "lineno", 0)))
@@ -441,8 +475,30 @@ def run_student(fn, call, args=(), kwargs=None, notes=(), hint=""):
 # ----------------------------------------------------------------------------- comparing results
 
 
+# More numbers than any answer of the course holds (the largest, a GPU layer's output, has about
+# 3 million): a result this large is refused before it is converted, which would cost the
+# grader 8 bytes a number (a range of a few bytes, or an int8 array, can stand for billions).
+MAX_RESULT_NUMBERS = 2**24
+
+
+def numbers_in(got):
+    """How many numbers `got` holds, as far as can be told without converting it (0 if not)."""
+    try:
+        if isinstance(got, range):
+            return len(got)
+        if hasattr(got, "numel"):  # a torch tensor
+            return int(got.numel())
+        size = getattr(got, "size", 0)
+        return size if type(size) is int else 0
+    except Exception:
+        return 0
+
+
 def as_float(got):
-    """got as a float array, or None when it is not an array of numbers."""
+    """got as a float array, or None when it is not an array of numbers or holds more than
+    MAX_RESULT_NUMBERS of them."""
+    if numbers_in(got) > MAX_RESULT_NUMBERS:
+        return None
     try:
         return np.asarray(got, dtype=float)
     except (TypeError, ValueError):
@@ -453,6 +509,8 @@ def result_array(got, call):
     """got as a float array; a failure naming the call when it is None or not numbers."""
     if got is None:
         raise AssertionError(f"{call} returned None: is there a `return` at the end of your function?")
+    if numbers_in(got) > MAX_RESULT_NUMBERS:
+        raise AssertionError(f"{call} returned {numbers_in(got)} numbers, far more than any answer here")
     arr = as_float(got)
     if arr is None:
         raise AssertionError(f"{call} returned {type(got).__name__}, which is not an array of numbers")
