@@ -63,3 +63,21 @@ def test_a_local_variable_named_like_a_top_level_one_is_its_own():
         (2, "def corr2d(image, kernel):\n    out = image[:1, :1] * 0\n    return out\n"),
     ]
     assert static_violations(cells, FORBIDDEN, {"q1": ["corr2d"]}) == {}
+
+
+def test_a_name_bound_by_any_top_level_statement_carries_what_it_holds():
+    head = (1, "import contextlib\nimport torch.nn.functional as F\n")
+    for binding in [
+        "for _f in [F.conv2d]:\n    pass\n",
+        "if True:\n    _f = F.conv2d\n",
+        "with contextlib.nullcontext(F.conv2d) as _f:\n    pass\n",
+        "_f = None\n_f = _f or F.conv2d\n",
+        "print(_f := F.conv2d)\n",
+        "try:\n    _f = F.conv2d\nexcept Exception:\n    pass\n",
+    ]:
+        cells = [head, (2, binding), (3, "def corr2d(x, k):\n    return _f(x, k)\n")]
+        found = static_violations(cells, FORBIDDEN, {"q1": ["corr2d"]})
+        assert "torch.nn.functional.conv2d" in found.get("q1", [""])[0], (binding, found)
+    # what a function or a class binds inside itself is its own
+    cells = [head, (2, "def helper():\n    _g = F.conv2d\n    return 1\n"), (3, "def corr2d(x, k):\n    return _g\n")]
+    assert static_violations(cells, FORBIDDEN, {"q1": ["corr2d"]}) == {}
