@@ -14,10 +14,14 @@ The functions a question's tests call, and every function of the notebook that t
 not name a forbidden entry (import aliases resolved: `import torch.nn.functional as F;
 F.conv2d` is `torch.nn.functional.conv2d`; `getattr(torch, "conv2d")` and
 `importlib.import_module("scipy.signal")` with constant names too; `torch.ops.aten.conv2d` and
-`torch._C....conv2d` are the operator `aten::conv2d`). What the check cannot follow is not
-allowed in a graded function: a name built at run time (getattr, import_module or __import__
-with a computed name; eval, exec, compile; __builtins__, sys.modules), and
-threads or processes (the grader's student process cannot start them).
+`torch._C....conv2d` are the operator `aten::conv2d`; a name bound outside functions to a value
+that mentions a forbidden function, `pool = partial(F.max_pool2d)` or `for pool in
+[F.max_pool2d]`, stands for it). What the
+check cannot follow is not allowed in a graded function: a name built at run time (getattr,
+import_module or __import__ with a computed name; vars, globals, inspect, operator.attrgetter,
+a module's __dict__; eval, exec, compile; __builtins__, sys.modules), PyTorch's dispatch
+internals (torch.utils._python_dispatch, which can turn off the run-time trap), and threads or
+processes (the grader's student process cannot start them).
 """
 
 import ast
@@ -75,6 +79,20 @@ def _parse(cells):
     return trees
 
 
+def _outside_functions(body, nested_only=False):
+    """Every node of top-level code, not looking into functions, classes or lambdas (what they
+    bind is their own). nested_only: leave out the module's own statements (what the module's
+    body binds directly is read where it is defined), except augmented assignments and loops."""
+    stack = [(node, True) for node in body]
+    while stack:
+        node, top = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if not (nested_only and top and isinstance(node, (ast.Assign, ast.AnnAssign))):
+            yield node
+        stack.extend((child, False) for child in ast.iter_child_nodes(node))
+
+
 def _text(node):
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
@@ -117,6 +135,22 @@ class Notebook:
                             self.hold([node.targets[0]], node.value)
                 elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
                     self.hold(node.targets if isinstance(node, ast.Assign) else [node.target], node.value)
+            for node in _outside_functions(tree.body, nested_only=True):
+                self.hold_binding(node)
+
+    def hold_binding(self, node):
+        """The names any other top-level statement binds, in a block (if, for, with, try) or
+        by a loop, a `with ... as`, an augmented assignment or `:=`."""
+        if isinstance(node, ast.Assign):
+            self.hold(node.targets, node.value)
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value is not None:
+            self.hold([node.target], node.value)
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            self.hold([node.target], node.iter)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if item.optional_vars is not None:
+                    self.hold([item.optional_vars], item.context_expr)
 
     def hold(self, targets, value):
         """Top-level names set to a value built from other names (`pool = partial(F.max_pool2d)`,
