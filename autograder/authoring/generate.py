@@ -142,11 +142,29 @@ def wrapped_list(items, indent, width=96):
     return "\n".join([*lines, line]) if items else "[]"
 
 
+def names_literal(files, indent=8, width=96):  # indent: len("NAMES = ")
+    """The setup cell's list of public files: a list literal where it fits on one line; else,
+    where the tests are all tests/<question>.py, one comprehension over the questions' names
+    (the cell stays as short in every exercise); else the list literal, wrapped."""
+    plain = wrapped_list(files, indent, width)
+    if "\n" not in plain:
+        return plain
+    tests = [f for f in files if f.startswith("tests/") and f.endswith(".py") and "/" not in f[6:]]
+    rest = [f for f in files if f not in tests]
+    questions = " ".join(f[6:-3] for f in tests)
+    if tests and " " not in "".join(rest) and all(q.isidentifier() for q in questions.split()):
+        head = ", ".join(json.dumps(f) for f in rest)
+        text = f'[{head + ", " if head else ""}*(f"tests/{{q}}.py" for q in "{questions}".split())]'
+        if indent + len(text) <= width:
+            return text
+    return plain
+
+
 def student_notebook(aid, dist):
     """otter's student notebook, title first, with the setup cell; deterministic."""
     student_dir = dist / "student"
     nb = nbformat.read(student_dir / f"{aid}.ipynb", as_version=4)
-    names = wrapped_list(list(public_files(student_dir)), indent=len("NAMES = "))
+    names = names_literal(list(public_files(student_dir)))
     text = SETUP_CELL.format(version=OTTER_VERSION, url=raw_files_url(), names=names, aid=aid)
     setup = nbformat.v4.new_code_cell(text)
     setup.metadata = {"tags": ["hide-input"], "deletable": False, "editable": False}
