@@ -74,6 +74,14 @@ CASES = {
 }
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _no_shell_left_behind():
+    """The IPython shell these tests start is a process-wide singleton: once they are done it
+    goes, or a later test's own check in this process would read this shell's cells."""
+    yield
+    InteractiveShell.clear_instance()
+
+
 def local_verdict(source):
     """What `expect_allowed(corr2d, ...)` says in an IPython shell that has run `source`: the
     message of its AssertionError, or None where it passes."""
