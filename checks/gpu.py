@@ -372,6 +372,18 @@ def plain_im2col(x, w, b=None, stride=1, padding=0):
     return np.einsum("ok,kl->ol", w.reshape(C_out, -1), cols.reshape(C * kh * kw, -1))
 
 
+def on_fresh_inputs(fn, fresh, rest=(), kwargs=None):
+    """(call, results) for a timing test: each call of `call()` runs fn(x, *rest, **kwargs) on
+    the next x of `fresh` and keeps (x, result) in `results`, to be checked after the timing."""
+    results = []
+
+    def call():
+        x = fresh[len(results) % len(fresh)]
+        results.append((x, fn(x, *rest, **(kwargs or {}))))
+
+    return call, results
+
+
 def expect_no_pixel_loop(fn, x, w, b=None, stride=1, padding=0, limit=40):
     """fn(x, w, b, stride=, padding=) must cost at most `limit` times plain_im2col on the same
     layer, the two timed in turn in the same run (alternating_medians), and compute the layer
@@ -399,12 +411,9 @@ def expect_no_pixel_loop(fn, x, w, b=None, stride=1, padding=0, limit=40):
     # that kept an earlier answer, or returned anything at all once checked, would be timed at
     # nothing. (Its results are checked after the timing, which they would otherwise slow.)
     rng = np.random.default_rng()
-    fresh = [x + rng.uniform(-1, 1, size=x.shape) for _ in range(1 + 7)]
-    results = []
-
-    def yours_once():
-        xi = fresh[len(results) % len(fresh)]
-        results.append((xi, fn(xi, *args[1:], **kwargs)))
+    yours_once, results = on_fresh_inputs(
+        fn, [x + rng.uniform(-1, 1, size=x.shape) for _ in range(1 + 7)], args[1:], kwargs
+    )
 
     plain, yours = alternating_medians(
         [lambda: plain_im2col(*args, **kwargs), yours_once],
@@ -440,11 +449,7 @@ def expect_near_builtin_speed(conv2d_torch, x, w, b=None, stride=1, padding=0, l
 
     warmup, repeats = 3, 10
     fresh = [x + (torch.rand_like(x) - 0.5) * 0.2 for _ in range(warmup + repeats)]
-    results = []
-
-    def yours_once():
-        xi = fresh[len(results) % len(fresh)]
-        results.append((xi, conv2d_torch(xi, w, b, stride, padding)))
+    yours_once, results = on_fresh_inputs(conv2d_torch, fresh, (w, b, stride, padding))
 
     shape = lambda t: "(" + ", ".join(str(v) for v in t.shape) + ")"  # noqa: E731
     call = (

@@ -79,18 +79,15 @@ def _parse(cells):
     return trees
 
 
-def _outside_functions(body, nested_only=False):
+def _outside_functions(body):
     """Every node of top-level code, not looking into functions, classes or lambdas (what they
-    bind is their own). nested_only: leave out the module's own statements (what the module's
-    body binds directly is read where it is defined), except augmented assignments and loops."""
-    stack = [(node, True) for node in body]
+    bind is their own)."""
+    stack = list(body)
     while stack:
-        node, top = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
-        if not (nested_only and top and isinstance(node, (ast.Assign, ast.AnnAssign))):
+        node = stack.pop()
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
             yield node
-        stack.extend((child, False) for child in ast.iter_child_nodes(node))
+            stack.extend(ast.iter_child_nodes(node))
 
 
 def _text(node):
@@ -131,18 +128,17 @@ class Notebook:
                         target = self.resolve(node.value)
                         if target:
                             self.aliases[node.targets[0].id] = target
-                        else:
-                            self.hold([node.targets[0]], node.value)
-                elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-                    self.hold(node.targets if isinstance(node, ast.Assign) else [node.target], node.value)
-            for node in _outside_functions(tree.body, nested_only=True):
+            for node in _outside_functions(tree.body):
                 self.hold_binding(node)
 
     def hold_binding(self, node):
-        """The names any other top-level statement binds, in a block (if, for, with, try) or
-        by a loop, a `with ... as`, an augmented assignment or `:=`."""
+        """The names a statement of top-level code binds (in a block or not): by an assignment
+        that is not a plain alias (those are in self.aliases), a loop, a `with ... as`, an
+        augmented assignment or `:=`."""
         if isinstance(node, ast.Assign):
-            self.hold(node.targets, node.value)
+            single = len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+            if not (single and node.targets[0].id in self.aliases and self.resolve(node.value)):
+                self.hold(node.targets, node.value)
         elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value is not None:
             self.hold([node.target], node.value)
         elif isinstance(node, (ast.For, ast.AsyncFor)):

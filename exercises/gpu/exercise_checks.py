@@ -79,18 +79,15 @@ def _parse(cells):
     return trees
 
 
-def _outside_functions(body, nested_only=False):
+def _outside_functions(body):
     """Every node of top-level code, not looking into functions, classes or lambdas (what they
-    bind is their own). nested_only: leave out the module's own statements (what the module's
-    body binds directly is read where it is defined), except augmented assignments and loops."""
-    stack = [(node, True) for node in body]
+    bind is their own)."""
+    stack = list(body)
     while stack:
-        node, top = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
-        if not (nested_only and top and isinstance(node, (ast.Assign, ast.AnnAssign))):
+        node = stack.pop()
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
             yield node
-        stack.extend((child, False) for child in ast.iter_child_nodes(node))
+            stack.extend(ast.iter_child_nodes(node))
 
 
 def _text(node):
@@ -131,18 +128,17 @@ class Notebook:
                         target = self.resolve(node.value)
                         if target:
                             self.aliases[node.targets[0].id] = target
-                        else:
-                            self.hold([node.targets[0]], node.value)
-                elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-                    self.hold(node.targets if isinstance(node, ast.Assign) else [node.target], node.value)
-            for node in _outside_functions(tree.body, nested_only=True):
+            for node in _outside_functions(tree.body):
                 self.hold_binding(node)
 
     def hold_binding(self, node):
-        """The names any other top-level statement binds, in a block (if, for, with, try) or
-        by a loop, a `with ... as`, an augmented assignment or `:=`."""
+        """The names a statement of top-level code binds (in a block or not): by an assignment
+        that is not a plain alias (those are in self.aliases), a loop, a `with ... as`, an
+        augmented assignment or `:=`."""
         if isinstance(node, ast.Assign):
-            self.hold(node.targets, node.value)
+            single = len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+            if not (single and node.targets[0].id in self.aliases and self.resolve(node.value)):
+                self.hold(node.targets, node.value)
         elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value is not None:
             self.hold([node.target], node.value)
         elif isinstance(node, (ast.For, ast.AsyncFor)):
@@ -1481,6 +1477,18 @@ def plain_im2col(x, w, b=None, stride=1, padding=0):
     return np.einsum("ok,kl->ol", w.reshape(C_out, -1), cols.reshape(C * kh * kw, -1))
 
 
+def on_fresh_inputs(fn, fresh, rest=(), kwargs=None):
+    """(call, results) for a timing test: each call of `call()` runs fn(x, *rest, **kwargs) on
+    the next x of `fresh` and keeps (x, result) in `results`, to be checked after the timing."""
+    results = []
+
+    def call():
+        x = fresh[len(results) % len(fresh)]
+        results.append((x, fn(x, *rest, **(kwargs or {}))))
+
+    return call, results
+
+
 def expect_no_pixel_loop(fn, x, w, b=None, stride=1, padding=0, limit=40):
     """fn(x, w, b, stride=, padding=) must cost at most `limit` times plain_im2col on the same
     layer, the two timed in turn in the same run (alternating_medians), and compute the layer
@@ -1508,12 +1516,9 @@ def expect_no_pixel_loop(fn, x, w, b=None, stride=1, padding=0, limit=40):
     # that kept an earlier answer, or returned anything at all once checked, would be timed at
     # nothing. (Its results are checked after the timing, which they would otherwise slow.)
     rng = np.random.default_rng()
-    fresh = [x + rng.uniform(-1, 1, size=x.shape) for _ in range(1 + 7)]
-    results = []
-
-    def yours_once():
-        xi = fresh[len(results) % len(fresh)]
-        results.append((xi, fn(xi, *args[1:], **kwargs)))
+    yours_once, results = on_fresh_inputs(
+        fn, [x + rng.uniform(-1, 1, size=x.shape) for _ in range(1 + 7)], args[1:], kwargs
+    )
 
     plain, yours = alternating_medians(
         [lambda: plain_im2col(*args, **kwargs), yours_once],
@@ -1549,11 +1554,7 @@ def expect_near_builtin_speed(conv2d_torch, x, w, b=None, stride=1, padding=0, l
 
     warmup, repeats = 3, 10
     fresh = [x + (torch.rand_like(x) - 0.5) * 0.2 for _ in range(warmup + repeats)]
-    results = []
-
-    def yours_once():
-        xi = fresh[len(results) % len(fresh)]
-        results.append((xi, conv2d_torch(xi, w, b, stride, padding)))
+    yours_once, results = on_fresh_inputs(conv2d_torch, fresh, (w, b, stride, padding))
 
     shape = lambda t: "(" + ", ".join(str(v) for v in t.shape) + ")"  # noqa: E731
     call = (
