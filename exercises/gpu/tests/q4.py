@@ -34,7 +34,7 @@ def test_warmup_repeats_and_arguments(benchmark):
 def test_warmup_calls_not_counted_locally(benchmark):
     from exercise_checks import ScriptedCalls, call_benchmark, expect_median_seconds, random_scale
     s = random_scale(salt=1)
-    warm, timed = (0.04 * s, 0.004 * s)
+    warm, timed = (0.15 * s, 0.02 * s)
     fn = ScriptedCalls([warm] * 3 + [timed] * 3)
     call, seconds = call_benchmark(benchmark, fn, repeats=3, warmup=3)
     if seconds > 0.4 * warm:
