@@ -4,7 +4,9 @@ im2col variants (the answer key, a loop over the kernel offsets, stride tricks) 
 over the output pixels fails them, also when the submission forges the time its process reports
 for each call (and pads the call to make its transfer look long), answers repeated inputs from
 memory, or reports the test's own x as changed into a larger array; a benchmark that returns a
-constant earns what an honest zero earns."""
+constant earns what an honest zero earns. The timer's tests pause without waiting (the student
+process's clocks are moved on), and a right timer on a clock that is not moved on
+(datetime) still earns full marks, from the tests run again with real pauses."""
 
 import csv
 import os
@@ -150,6 +152,41 @@ def conv2d_im2col(x, w, b=None, stride=1, padding=0):
 
 UNANSWERED_BENCHMARK = "def benchmark(fn, *args, repeats=10, warmup=3):\n    return None\n"
 
+# A right timer on a clock the student process does not move on at a scripted pause
+# (engine.student.pauses): its tests fail with pauses that do not wait, and are run again with
+# real ones.
+DATETIME_BENCHMARK = """\
+def benchmark(fn, *args, repeats=10, warmup=3):
+    import datetime
+    for _ in range(warmup):
+        fn(*args)
+    times = []
+    for _ in range(repeats):
+        start = datetime.datetime.now()
+        fn(*args)
+        times.append((datetime.datetime.now() - start).total_seconds())
+    return float(np.median(times))
+"""
+
+# A right timer that returns its median only when time.perf_counter moved on at least 5 ms
+# further than datetime's clock (pauses that did not wait; read at the same moments, the two
+# clocks agree to microseconds otherwise), and 0 otherwise: full marks only where every timer
+# test ran with pauses that did not wait.
+PAUSED_ONLY_BENCHMARK = """\
+def benchmark(fn, *args, repeats=10, warmup=3):
+    import datetime
+    import time
+    for _ in range(warmup):
+        fn(*args)
+    times, waited = [], 0.0
+    for _ in range(repeats):
+        start, wall = time.perf_counter(), datetime.datetime.now()
+        fn(*args)
+        times.append(time.perf_counter() - start)
+        waited += (datetime.datetime.now() - wall).total_seconds()
+    return float(np.median(times)) if sum(times) - waited > 0.005 else 0.0
+"""
+
 
 @pytest.fixture(scope="module")
 def busy_run(tmp_path_factory):
@@ -168,6 +205,8 @@ def busy_run(tmp_path_factory):
         "first_input_only": filled("gpu", conv2d_im2col=FIRST_ONLY),
         "constant_benchmark": filled("gpu", benchmark=CONSTANT),
         "no_benchmark": filled("gpu", benchmark=UNANSWERED_BENCHMARK),
+        "datetime_benchmark": filled("gpu", benchmark=DATETIME_BENCHMARK),
+        "paused_only_benchmark": filled("gpu", benchmark=PAUSED_ONLY_BENCHMARK),
     }
     for name, nb in cases.items():
         nbformat.write(nb, folder / f"{name}.ipynb")
@@ -266,3 +305,17 @@ def test_constant_benchmark_earns_what_an_honest_zero_earns(busy_run):
     q = _question_of(BENCHMARK)
     rows = busy_run["rows"]
     assert rows["constant_benchmark"][q] == rows["no_benchmark"][q] == "0", (rows["constant_benchmark"], q)
+
+
+def test_timer_tests_pause_without_waiting(busy_run):
+    # every timer test of the answer key's kind ran with pauses that moved the student process's
+    # clocks on without waiting: the timer that is right only then earns full marks
+    q = _question_of(BENCHMARK)
+    row = busy_run["rows"]["paused_only_benchmark"]
+    assert float(row[q]) == _test_count(q), row
+
+
+def test_a_timer_on_a_clock_not_moved_on_is_graded_on_real_time(busy_run):
+    q = _question_of(BENCHMARK)
+    row = busy_run["rows"]["datetime_benchmark"]
+    assert float(row[q]) == _test_count(q), row

@@ -1,6 +1,7 @@
 """One submission's student process, and the proxies through which the tests call it."""
 
 import collections
+import contextlib
 import itertools
 import linecache
 import os
@@ -11,7 +12,7 @@ import time
 from ..submissions import function_code
 from . import wire
 from .calls import CallTimeout, NotDefined, ProcessEnded, copy_into, signature_of, student_exception
-from .clock import Clock
+from .clock import Clock, pauses_made_virtual
 
 # What interpreting a message of the student process may raise when the submission forged it
 # (a field of the wrong type, a number out of range): the submission's doing, never a grader error.
@@ -50,6 +51,8 @@ class Session:
         self.said = []  # what the student process said during the current test (its exceptions' messages)
         self.callbacks = {}
         self.moved = 0  # bytes of blobs the grader sent since the current call began (Clock.hide)
+        self.virtual_pauses = True  # call-backs' time.sleep moves the student's clocks, without waiting
+        self.paused = 0.0  # seconds of such pauses in the current test
         self.ids = itertools.count(1)
         self.env = None
         self.gpu_line = None
@@ -416,6 +419,7 @@ class Session:
     def run_callback(self, head, sock):
         fn = self.callbacks.get(head.get("cb"))
         token = head.get("token")
+        slept = []
         try:
             if fn is None:
                 raise RuntimeError("unknown function")
@@ -427,10 +431,14 @@ class Session:
                 or not all(isinstance(k, str) for k in kwargs)
             ):
                 raise TypeError("bad arguments")
-            value = fn(*args, **kwargs)
+            with pauses_made_virtual() if self.virtual_pauses else contextlib.nullcontext([]) as slept:
+                value = fn(*args, **kwargs)
             message = {"op": "cbreply", "token": token, "ok": True, "value": value}
         except Exception as e:
             message = {"op": "cbreply", "token": token, "ok": False, "message": f"{type(e).__name__}: {e}"[:500]}
+        if slept:
+            message["paused"] = sum(slept)
+            self.paused += message["paused"]
         tree, blobs = wire.encode(
             message, callback=self.register_callback, function_ref=self.own_name, allow_pickle=True
         )

@@ -18,6 +18,7 @@ from checks import static as static_check
 from ... import submissions
 from ...settings import MAX_FILE_MB, MAX_REPLY_BYTES
 from .. import confine, landlock, seccomp, wire
+from . import pauses
 from .tripwires import STATE, trap_threads
 
 _clock = time.perf_counter  # taken before any student code can replace time.perf_counter
@@ -110,6 +111,7 @@ class Child:
             while True:
                 message = self.next_message()
                 if message.get("op") == "cbreply" and message.get("token") == token:
+                    pauses.advance(message.get("paused"))
                     if message.get("ok"):
                         return message.get("value")
                     raise RuntimeError(message.get("message", "the grader's function failed"))
@@ -427,6 +429,7 @@ def child(fd, request, tripwires, notebook_fd=None):
             applied.append(done)
     applied += confine.unclosed(applied)
     trap_threads(tripwires)
+    pauses.install()
     session = Child(sock, tripwires)
     if isinstance(raw, submissions.Unreadable):
         notebook = {"unreadable": str(raw)}
