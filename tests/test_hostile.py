@@ -540,10 +540,13 @@ def test_a_second_run_refuses_and_interrupted_runs_clean_up(tmp_path, tests_dir)
         first = subprocess.Popen(
             command(folder, out, tests_dir, "--cell-timeout", "150"),
             cwd=ROOT,
-            env=dict(os.environ, TMPDIR=str(tmp)),
+            env=dict(os.environ, TMPDIR=str(tmp), PYTHONFAULTHANDLER="1"),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            # Ctrl-C as a terminal delivers it: a command started in the background by a shell
+            # script (as `make test &` starts pytest) inherits SIGINT ignored, and keeps it so
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         try:
             deadline = time.monotonic() + 120
@@ -554,7 +557,12 @@ def test_a_second_run_refuses_and_interrupted_runs_clean_up(tmp_path, tests_dir)
             assert second.returncode == 2, second.stderr
             assert "another grading run is writing this folder" in second.stderr, second.stderr
             first.send_signal(sig)
-            first.wait(timeout=60)
+            try:
+                first.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                first.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER: its threads' stacks, on stderr
+                said = first.communicate(timeout=30)[1]
+                raise AssertionError(f"no end within 60 s of {sig.name}; the run said: {said[-5000:]}") from None
         finally:
             if first.poll() is None:
                 first.kill()
