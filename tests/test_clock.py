@@ -6,7 +6,7 @@ test_timing_busy.py, the case `pixel_loop_forged_clock`.)
 A timer test's scripted pauses do not wait: while a call-back runs, the grader's time.sleep
 records its seconds (engine.clock.pauses_made_virtual), and the student process moves its
 clocks on by them (engine.student.pauses). (Through the real command: test_timing_busy.py,
-`paused_only_benchmark` and `datetime_benchmark`.)"""
+`warmups_skipped_benchmark`, `pauses_only_benchmark` and `datetime_benchmark`.)"""
 
 import subprocess
 import sys

@@ -4,9 +4,10 @@ im2col variants (the answer key, a loop over the kernel offsets, stride tricks) 
 over the output pixels fails them, also when the submission forges the time its process reports
 for each call (and pads the call to make its transfer look long), answers repeated inputs from
 memory, or reports the test's own x as changed into a larger array; a benchmark that returns a
-constant earns what an honest zero earns. The timer's tests pause without waiting (the student
-process's clocks are moved on), and a right timer on a clock that is not moved on
-(datetime) still earns full marks, from the tests run again with real pauses."""
+constant earns what an honest zero earns. The timer's tests skip the waits of warm-up calls
+and outliers (the student process's clocks are moved on instead); a timer that reports those
+pauses instead of timing earns nothing, and a right timer on a clock that is not moved on
+(datetime) still earns full marks, from the tests run again with real waits."""
 
 import csv
 import os
@@ -168,23 +169,54 @@ def benchmark(fn, *args, repeats=10, warmup=3):
     return float(np.median(times))
 """
 
-# A right timer that returns its median only when time.perf_counter moved on at least 5 ms
-# further than datetime's clock (pauses that did not wait; read at the same moments, the two
-# clocks agree to microseconds otherwise), and 0 otherwise: full marks only where every timer
-# test ran with pauses that did not wait.
-PAUSED_ONLY_BENCHMARK = """\
+# A right timer that returns 0 when a warm-up call took 50 ms or more by datetime's clock, which
+# the student process does not move on: full marks only where the warm-up calls of 120 ms and
+# more (the warm-up tests') did not wait.
+WARMUPS_SKIPPED_BENCHMARK = """\
+def benchmark(fn, *args, repeats=10, warmup=3):
+    import datetime
+    import time
+    waited = []
+    for _ in range(warmup):
+        start = datetime.datetime.now()
+        fn(*args)
+        waited.append((datetime.datetime.now() - start).total_seconds())
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn(*args)
+        times.append(time.perf_counter() - start)
+    return 0.0 if max(waited, default=0.0) >= 0.05 else float(np.median(times))
+"""
+
+# Timers that report the pauses that did not wait instead of timing: the difference between a
+# clock that is moved on and one that is not, or the pauses module's own count. The calls that
+# make up a test's median always wait, so both report about 0 s for them.
+PAUSES_ONLY_BENCHMARK = """\
 def benchmark(fn, *args, repeats=10, warmup=3):
     import datetime
     import time
     for _ in range(warmup):
         fn(*args)
-    times, waited = [], 0.0
+    pauses = []
     for _ in range(repeats):
         start, wall = time.perf_counter(), datetime.datetime.now()
         fn(*args)
-        times.append(time.perf_counter() - start)
-        waited += (datetime.datetime.now() - wall).total_seconds()
-    return float(np.median(times)) if sum(times) - waited > 0.005 else 0.0
+        pauses.append(max(0.0, time.perf_counter() - start - (datetime.datetime.now() - wall).total_seconds()))
+    return float(np.median(pauses))
+"""
+
+PAUSES_READ_BENCHMARK = """\
+def benchmark(fn, *args, repeats=10, warmup=3):
+    from autograder.engine.student import pauses
+    for _ in range(warmup):
+        fn(*args)
+    seen = []
+    for _ in range(repeats):
+        before = pauses._paused
+        fn(*args)
+        seen.append(pauses._paused - before)
+    return float(np.median(seen))
 """
 
 
@@ -206,7 +238,9 @@ def busy_run(tmp_path_factory):
         "constant_benchmark": filled("gpu", benchmark=CONSTANT),
         "no_benchmark": filled("gpu", benchmark=UNANSWERED_BENCHMARK),
         "datetime_benchmark": filled("gpu", benchmark=DATETIME_BENCHMARK),
-        "paused_only_benchmark": filled("gpu", benchmark=PAUSED_ONLY_BENCHMARK),
+        "warmups_skipped_benchmark": filled("gpu", benchmark=WARMUPS_SKIPPED_BENCHMARK),
+        "pauses_only_benchmark": filled("gpu", benchmark=PAUSES_ONLY_BENCHMARK),
+        "pauses_read_benchmark": filled("gpu", benchmark=PAUSES_READ_BENCHMARK),
     }
     for name, nb in cases.items():
         nbformat.write(nb, folder / f"{name}.ipynb")
@@ -307,12 +341,19 @@ def test_constant_benchmark_earns_what_an_honest_zero_earns(busy_run):
     assert rows["constant_benchmark"][q] == rows["no_benchmark"][q] == "0", (rows["constant_benchmark"], q)
 
 
-def test_timer_tests_pause_without_waiting(busy_run):
-    # every timer test of the answer key's kind ran with pauses that moved the student process's
-    # clocks on without waiting: the timer that is right only then earns full marks
+def test_warm_up_calls_pause_without_waiting(busy_run):
+    # the warm-up calls of the timer's tests moved the student process's clocks on without
+    # waiting: the timer that is right only then earns full marks
     q = _question_of(BENCHMARK)
-    row = busy_run["rows"]["paused_only_benchmark"]
+    row = busy_run["rows"]["warmups_skipped_benchmark"]
     assert float(row[q]) == _test_count(q), row
+
+
+@pytest.mark.parametrize("name", ["pauses_only_benchmark", "pauses_read_benchmark"])
+def test_a_timer_that_reports_only_the_pauses_earns_nothing(busy_run, name):
+    q = _question_of(BENCHMARK)
+    rows = busy_run["rows"]
+    assert rows[name][q] == rows["no_benchmark"][q] == "0", (rows[name], q)
 
 
 def test_a_timer_on_a_clock_not_moved_on_is_graded_on_real_time(busy_run):

@@ -1120,6 +1120,8 @@ def check_conv2d(conv2d, x, w, b=UNSET, stride=UNSET, padding=UNSET, expected=No
 
 """Checks of the GPU exercise: im2col in numpy and in PyTorch, and a benchmark that waits for the GPU."""
 
+import time
+
 import numpy as np
 
 
@@ -1439,11 +1441,13 @@ def float32_mode(tf32):
 
 
 def random_scale(low=0.5, high=1.0, salt=0):
-    """A factor drawn log-uniformly between low and high: timing tests scale their durations by
-    it, so that no fixed number passes them. Under the grader it comes from the submission's own
-    draw (fresh_rng: the same file, the same factor); elsewhere it is drawn anew on every run.
-    The tests sleep for real, so the range stops at 1: their shortest durations (at low) set how
-    much noise they tolerate, and a larger factor would only make every check wait longer."""
+    """A number drawn log-uniformly between low and high: timing tests scale their durations by
+    it, so that no fixed number passes them, and draw with another salt the durations that must
+    say nothing of those (ScriptedCalls' free calls). Under the grader it comes from the
+    submission's own draw (fresh_rng: the same file, the same number); elsewhere it is drawn
+    anew on every run. The timed calls sleep for real, so the default range stops at 1: their
+    shortest durations (at low) set how much noise they tolerate, and a larger factor would only
+    make every check wait longer."""
     import math
     import random
 
@@ -1608,26 +1612,36 @@ def _argument_text(args, kwargs):
     return "(" + ", ".join([show(a) for a in args[:6]] + [f"{k}={show(v)}" for k, v in list(kwargs.items())[:6]]) + ")"
 
 
+_REAL_SLEEP = time.sleep  # taken at import, before the grader's call-backs make time.sleep a pause that does not wait
+
+
 class ScriptedCalls:
     """A function for testing a timer: call number i (from 0) sleeps durations[i] seconds (the
     last one repeats). Counts its calls, and those whose arguments are not `expected`; of the
     arguments it keeps only a short description of the first wrong call (so that a timer that
-    passes large arguments again and again costs no memory)."""
+    passes large arguments again and again costs no memory).
 
-    def __init__(self, durations, expected=()):
-        self.durations, self.expected = list(durations), tuple(expected)
+    `free`: the numbers of the calls whose sleep need not be real. Where the grader runs this
+    function for the student's process (a call-back), their time.sleep does not wait: that
+    process's clocks are moved on instead (autograder/engine/student/pauses.py). The other calls
+    always wait. A timer can tell the two kinds apart (with a clock that is not moved on, such as
+    datetime), so a free call's duration must say nothing about what the test checks: warm-up
+    calls and outliers drawn apart from the timed calls' median, never the calls that make it
+    up. Otherwise a timer that reported only the pauses, and nothing of real work, would pass."""
+
+    def __init__(self, durations, expected=(), free=()):
+        self.durations, self.expected, self.free = list(durations), tuple(expected), frozenset(free)
         self.count, self.wrong, self.first_wrong = 0, 0, None
 
     def __call__(self, *args, **kwargs):
-        import time
-
-        seconds = self.durations[min(self.count, len(self.durations) - 1)]
+        index = self.count
+        seconds = self.durations[min(index, len(self.durations) - 1)]
         self.count += 1
         if kwargs or not _same_arguments(args, self.expected):
             self.wrong += 1
             if self.first_wrong is None:
                 self.first_wrong = _argument_text(args, kwargs)
-        time.sleep(seconds)
+        (time.sleep if index in self.free else _REAL_SLEEP)(seconds)
 
 
 def call_benchmark(benchmark, fn, *args, **kwargs):
@@ -1695,7 +1709,8 @@ def expect_benchmark_follows(benchmark, runs=3, repeats=5, warmup=2):
     median is about 2.4 times the last one's, its warm-up calls and one slow and one fast call
     are drawn at random too. Each result must be near its run's median: a timer that returns a
     fixed number, or anything it did not measure, fails (the first run's window and the third's
-    do not meet)."""
+    do not meet). The warm-up calls and the slow one are ScriptedCalls' free calls, drawn apart
+    from the median (the slow one from 0.1 to 0.2 s, above every run's median)."""
     import random
     import statistics
 
@@ -1705,9 +1720,10 @@ def expect_benchmark_follows(benchmark, runs=3, repeats=5, warmup=2):
     for _ in range(runs):
         timed = [median * rng.uniform(0.97, 1.03) for _ in range(repeats)]
         slow, fast = rng.sample(range(repeats), 2)
-        timed[slow], timed[fast] = median * rng.uniform(2, 3), median * rng.uniform(0.1, 0.3)
-        warm = [rng.choice([0.0, 2 * median]) for _ in range(warmup)]
-        call, got = call_benchmark(benchmark, ScriptedCalls(warm + timed), repeats=repeats, warmup=warmup)
+        timed[slow], timed[fast] = rng.uniform(0.1, 0.2), median * rng.uniform(0.1, 0.3)
+        warm = [rng.choice([0.0, rng.uniform(0.01, 0.05)]) for _ in range(warmup)]
+        fn = ScriptedCalls(warm + timed, free=list(range(warmup)) + [warmup + slow])
+        call, got = call_benchmark(benchmark, fn, repeats=repeats, warmup=warmup)
         results.append((call, got, timed))
         median *= rng.uniform(2.2, 2.6)
     values = [got for _, got, _ in results]
