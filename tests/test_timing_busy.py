@@ -206,6 +206,33 @@ def benchmark(fn, *args, repeats=10, warmup=3):
     return float(np.median(pauses))
 """
 
+# A right timer that calls, from the second test on, the function the first test handed it, and
+# returns -1 if that call is answered: full marks only where the grader refuses a function of an
+# earlier test (such a call could otherwise make a failed test after it run a second time).
+STALE_CALL_BENCHMARK = """\
+_handed = []
+
+def benchmark(fn, *args, repeats=10, warmup=3):
+    import statistics
+    import time
+    if getattr(fn, "__name__", "") == "call_grader":  # a function of the grader's, not the notebook's
+        _handed.append(fn)
+    if len(_handed) > 1 and _handed[0] is not fn:
+        try:
+            _handed[0]()
+            return -1.0
+        except RuntimeError:
+            pass
+    for _ in range(warmup):
+        fn(*args)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn(*args)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+"""
+
 PAUSES_READ_BENCHMARK = """\
 def benchmark(fn, *args, repeats=10, warmup=3):
     from autograder.engine.student import pauses
@@ -241,6 +268,7 @@ def busy_run(tmp_path_factory):
         "warmups_skipped_benchmark": filled("gpu", benchmark=WARMUPS_SKIPPED_BENCHMARK),
         "pauses_only_benchmark": filled("gpu", benchmark=PAUSES_ONLY_BENCHMARK),
         "pauses_read_benchmark": filled("gpu", benchmark=PAUSES_READ_BENCHMARK),
+        "stale_call_benchmark": filled("gpu", benchmark=STALE_CALL_BENCHMARK),
     }
     for name, nb in cases.items():
         nbformat.write(nb, folder / f"{name}.ipynb")
@@ -359,4 +387,10 @@ def test_a_timer_that_reports_only_the_pauses_earns_nothing(busy_run, name):
 def test_a_timer_on_a_clock_not_moved_on_is_graded_on_real_time(busy_run):
     q = _question_of(BENCHMARK)
     row = busy_run["rows"]["datetime_benchmark"]
+    assert float(row[q]) == _test_count(q), row
+
+
+def test_a_function_of_an_earlier_test_cannot_be_called(busy_run):
+    q = _question_of(BENCHMARK)
+    row = busy_run["rows"]["stale_call_benchmark"]
     assert float(row[q]) == _test_count(q), row

@@ -49,7 +49,8 @@ class Session:
         self.crashes = collections.Counter()
         self.hits = []
         self.said = []  # what the student process said during the current test (its exceptions' messages)
-        self.callbacks = {}
+        self.callbacks = {}  # the grader's functions the student process may call, for the current test
+        self.callback_ids = itertools.count(1)  # never reused: a function kept from an earlier test is unknown
         self.moved = 0  # bytes of blobs the grader sent since the current call began (Clock.hide)
         self.virtual_pauses = True  # call-backs' time.sleep moves the student's clocks, without waiting
         self.paused = 0.0  # seconds of such pauses in the current test
@@ -274,7 +275,7 @@ class Session:
         return getattr(obj, "_grading_name", None) if getattr(obj, "_grading_session", None) is self else None
 
     def register_callback(self, obj):
-        ident = len(self.callbacks) + 1
+        ident = next(self.callback_ids)
         self.callbacks[ident] = obj
         return ident
 

@@ -120,6 +120,7 @@ class Worker:
         env = session.environment()
         self.seed_case(submission, question, tc.body.test_func.__name__)
         session.said, session.paused, session.virtual_pauses = [], 0.0, virtual_pauses
+        session.callbacks.clear()  # a function handed over in an earlier test is not this test's to call
         try:
             tc.body.call_func(env)
             return True, ""
