@@ -60,7 +60,8 @@ def pauses_made_virtual():
     """While the block runs (a call-back from the student process), time.sleep does not wait:
     it adds its seconds to the list yielded, which the reply reports for the student process to
     move its clocks on by (engine.student.pauses). Nothing else in the grader runs meanwhile:
-    the call-back is what the worker is doing."""
+    the call-back is what the worker is doing. What must wait for real calls the time.sleep it
+    took before (checks.gpu.ScriptedCalls: every call but its free ones)."""
     slept = []
     real = time.sleep
 

@@ -1,17 +1,19 @@
 """The student process's clocks, moved on by the grader's scripted pauses.
 
 A timer test hands the student's `benchmark` a function of the grader's that sleeps for
-scripted durations (checks.gpu.ScriptedCalls), and checks that the timer reports their median.
-Slept for real, those durations cost seconds per submission. Instead the grader runs such a
-call-back without sleeping and says how long it would have slept (`paused` in its reply);
-`advance` moves this process's wall clocks on by that much, so a timer reading them sees the
-call take exactly as long as the script says. The clocks moved are the ones a timer reads:
-time.perf_counter, monotonic and time (with their _ns forms), time.clock_gettime for those
-clocks, and timeit's default timer. One they do not cover (datetime.now(), a CUDA event) sees
-the call as instantaneous; the grader then runs the failed test again with real sleeps
-(engine.worker), so no timer loses a point for the clock it reads.
+scripted durations (checks.gpu.ScriptedCalls) and checks that the timer reports their median.
+The sleeps of its free calls (warm-ups and outliers, drawn apart from the median) need not be
+real: the grader runs them without waiting and says how long they would have taken (`paused`
+in its reply), and `advance` moves this process's wall clocks on by that much. A timer reading
+them sees the call take as long as the script says. The clocks moved are the ones a timer
+reads: time.perf_counter, monotonic and time (with their _ns forms), time.clock_gettime for
+those clocks, and timeit's default timer. A clock not moved on (datetime.now(), a CUDA event)
+sees a free call as instantaneous; the grader then runs the failed test again with real
+sleeps (engine.worker), so no timer loses a point for the clock it reads.
 
-What this gives the submission is what timing the call would: the call's duration.
+A submission can tell a pause from a real wait (with a clock that is not moved on), which is
+why the calls that make up a test's median always wait: knowing the pauses tells it nothing
+it is graded on.
 """
 
 import time
@@ -38,21 +40,12 @@ def advance(seconds):
         _paused += seconds
 
 
-def _seconds(name):
-    real = _REAL[name]
+def _moved(name):
+    """The clock time.<name>, moved on by the pauses (in nanoseconds for the _ns clocks)."""
+    real, ns = _REAL[name], name.endswith("_ns")
 
     def clock():
-        return real() + _paused
-
-    clock.__name__ = clock.__qualname__ = name
-    return clock
-
-
-def _nanoseconds(name):
-    real = _REAL[name]
-
-    def clock():
-        return real() + round(_paused * 1e9)
+        return real() + (round(_paused * 1e9) if ns else _paused)
 
     clock.__name__ = clock.__qualname__ = name
     return clock
@@ -71,7 +64,7 @@ def _clock_gettime_ns(clk_id):
 def install():
     """Replace the clocks (before any of the submission's code runs)."""
     for name in _REAL:
-        setattr(time, name, (_nanoseconds if name.endswith("_ns") else _seconds)(name))
+        setattr(time, name, _moved(name))
     if _REAL_CLOCK_GETTIME is not None:
         time.clock_gettime = _clock_gettime
     if _REAL_CLOCK_GETTIME_NS is not None:
